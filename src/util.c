@@ -1,0 +1,482 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "i18n.h"
+#include "util.h"
+
+static void
+ku_oom(size_t n)
+{
+	/* Nothing sensible can be allocated any more; say so plainly. */
+	fprintf(stderr, "kubeup: out of memory (%zu bytes)\n", n);
+	_exit(70);
+}
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (p == NULL)
+		ku_oom(n);
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (p == NULL)
+		ku_oom(n * size);
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (q == NULL)
+		ku_oom(n);
+	return q;
+}
+
+void *
+xreallocarray(void *p, size_t n, size_t size)
+{
+	if (size != 0 && n > SIZE_MAX / size)
+		ku_oom(SIZE_MAX);
+	return xrealloc(p, n * size);
+}
+
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	size_t len = strnlen(s, n);
+	char *p = xmalloc(len + 1);
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+char *
+xvasprintf(const char *fmt, va_list ap)
+{
+	char *s;
+	if (vasprintf(&s, fmt, ap) < 0)
+		ku_oom(strlen(fmt));
+	return s;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/* --- buffers --- */
+
+void
+ku_buf_init(struct ku_buf *b, size_t max)
+{
+	memset(b, 0, sizeof *b);
+	b->max = max;
+}
+
+void
+ku_buf_free(struct ku_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+	b->truncated = false;
+}
+
+void
+ku_buf_reset(struct ku_buf *b)
+{
+	b->len = 0;
+	b->truncated = false;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+void
+ku_buf_add(struct ku_buf *b, const void *data, size_t len)
+{
+	if (b->max && b->len + len > b->max) {
+		len = b->max > b->len ? b->max - b->len : 0;
+		b->truncated = true;
+	}
+	if (b->len + len + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 64;
+		while (cap < b->len + len + 1)
+			cap *= 2;
+		b->data = xrealloc(b->data, cap);
+		b->cap = cap;
+	}
+	if (len)
+		memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+void
+ku_buf_adds(struct ku_buf *b, const char *s)
+{
+	ku_buf_add(b, s, strlen(s));
+}
+
+void
+ku_buf_addc(struct ku_buf *b, char c)
+{
+	ku_buf_add(b, &c, 1);
+}
+
+void
+ku_buf_printf(struct ku_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	ku_buf_adds(b, s);
+	free(s);
+}
+
+char *
+ku_buf_steal(struct ku_buf *b)
+{
+	char *s = b->data ? b->data : xstrdup("");
+	b->data = NULL;
+	b->len = b->cap = 0;
+	b->truncated = false;
+	return s;
+}
+
+/* --- string lists --- */
+
+void
+ku_strv_push_owned(struct ku_strv *sv, char *s)
+{
+	if (sv->n == sv->cap) {
+		sv->cap = sv->cap ? sv->cap * 2 : 8;
+		sv->v = xreallocarray(sv->v, sv->cap + 1, sizeof *sv->v);
+	}
+	sv->v[sv->n++] = s;
+	sv->v[sv->n] = NULL;
+}
+
+void
+ku_strv_push(struct ku_strv *sv, const char *s)
+{
+	ku_strv_push_owned(sv, xstrdup(s));
+}
+
+void
+ku_strv_free(struct ku_strv *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	sv->v = NULL;
+	sv->n = sv->cap = 0;
+}
+
+bool
+ku_strv_contains(const struct ku_strv *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* --- files --- */
+
+ku_rc
+ku_mkdir_p(const char *path, mode_t mode)
+{
+	char *p = xstrdup(path);
+	ku_rc rc = KU_OK;
+
+	for (char *s = p + 1; ; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(p, mode) != 0 && errno != EEXIST) {
+				rc = KU_ERR_IO;
+				break;
+			}
+			*s = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	if (rc == KU_OK) {
+		struct stat st;
+		if (stat(path, &st) != 0)
+			rc = KU_ERR_IO;
+		else if (!S_ISDIR(st.st_mode)) {
+			errno = ENOTDIR;
+			rc = KU_ERR_IO;
+		}
+	}
+	free(p);
+	return rc;
+}
+
+ku_rc
+ku_read_file(const char *path, size_t max, struct ku_buf *out)
+{
+	char chunk[65536];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	size_t total = 0;
+
+	if (fd < 0)
+		return KU_ERR_IO;
+	for (;;) {
+		n = read(fd, chunk, sizeof chunk);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			close(fd);
+			return KU_ERR_IO;
+		}
+		if (n == 0)
+			break;
+		total += (size_t)n;
+		if (max && total > max) {
+			close(fd);
+			errno = EFBIG;
+			return KU_ERR_INVALID;
+		}
+		ku_buf_add(out, chunk, (size_t)n);
+	}
+	close(fd);
+	return KU_OK;
+}
+
+ku_rc
+ku_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r;
+	if (fd < 0)
+		return KU_ERR_IO;
+	r = fsync(fd);
+	close(fd);
+	return r == 0 ? KU_OK : KU_ERR_IO;
+}
+
+static ku_rc
+ku_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return KU_ERR_IO;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return KU_OK;
+}
+
+ku_rc
+ku_write_file_atomic(const char *path, const void *data, size_t len,
+    mode_t mode)
+{
+	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
+	char *dir = ku_dirname(path);
+	ku_rc rc = KU_ERR_IO;
+	int saved;
+	int fd = mkstemp(tmp);
+
+	if (fd < 0)
+		goto out;
+	if (fchmod(fd, mode) != 0 || ku_write_all(fd, data, len) != KU_OK ||
+	    fsync(fd) != 0) {
+		saved = errno;
+		close(fd);
+		unlink(tmp);
+		errno = saved;
+		goto out;
+	}
+	if (close(fd) != 0 || rename(tmp, path) != 0) {
+		saved = errno;
+		unlink(tmp);
+		errno = saved;
+		goto out;
+	}
+	rc = ku_fsync_dir(dir);
+out:
+	free(tmp);
+	free(dir);
+	return rc;
+}
+
+bool
+ku_path_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+bool
+ku_is_regular_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+char *
+ku_path_join(const char *a, const char *b)
+{
+	size_t la = strlen(a);
+	if (la == 0)
+		return xstrdup(b);
+	if (a[la - 1] == '/')
+		return xasprintf("%s%s", a, b);
+	return xasprintf("%s/%s", a, b);
+}
+
+char *
+ku_path_expand(const char *path, const char *base_dir)
+{
+	if (path[0] == '~' && (path[1] == '/' || path[1] == '\0')) {
+		const char *home = getenv("HOME");
+		if (home == NULL || home[0] == '\0')
+			home = "/";
+		return xasprintf("%s%s", home, path + 1);
+	}
+	if (path[0] == '/' || base_dir == NULL || base_dir[0] == '\0')
+		return xstrdup(path);
+	return ku_path_join(base_dir, path);
+}
+
+char *
+ku_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (slash == NULL)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+/* --- time --- */
+
+uint64_t
+ku_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t
+ku_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void
+ku_format_duration(uint64_t ms, char *out, size_t outlen)
+{
+	if (ms < 1000)
+		snprintf(out, outlen, "%ums", (unsigned)ms);
+	else if (ms < 60000)
+		snprintf(out, outlen, "%u.%us", (unsigned)(ms / 1000),
+		    (unsigned)(ms % 1000 / 100));
+	else if (ms < 3600000)
+		snprintf(out, outlen, "%um%02us", (unsigned)(ms / 60000),
+		    (unsigned)(ms / 1000 % 60));
+	else
+		snprintf(out, outlen, "%uh%02um", (unsigned)(ms / 3600000),
+		    (unsigned)(ms / 60000 % 60));
+}
+
+void
+ku_format_time(uint64_t wall_ms, char *out, size_t outlen)
+{
+	time_t t = (time_t)(wall_ms / 1000);
+	struct tm tm;
+	char base[32];
+	gmtime_r(&t, &tm);
+	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, outlen, "%s.%03uZ", base, (unsigned)(wall_ms % 1000));
+}
+
+/* --- strings --- */
+
+bool
+ku_streq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+bool
+ku_str_has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+char *
+ku_strjoin(const char *const *v, size_t n, const char *sep)
+{
+	struct ku_buf b;
+	ku_buf_init(&b, 0);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			ku_buf_adds(&b, sep);
+		ku_buf_adds(&b, v[i]);
+	}
+	return ku_buf_steal(&b);
+}
+
+void
+ku_sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	static const char hex[] = "0123456789abcdef";
+
+	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1)
+		mdlen = 0;
+	for (unsigned i = 0; i < mdlen && i < 32; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[2 * (mdlen < 32 ? mdlen : 32)] = '\0';
+}
