@@ -34,6 +34,11 @@ struct ku_engine_opts {
 	 * are not run now must be done in the journal. */
 	const char *const *only;
 	size_t n_only;
+	/* Resume: targets recorded done or skipped in the journal are not
+	 * run again. Without it every selected substep runs (each one checks
+	 * before it acts, so a re-run on an installed cluster changes
+	 * nothing). */
+	bool resume;
 	void *user;                  /* for actions: ku_task_user() */
 };
 
@@ -84,5 +89,9 @@ void ku_task_log(struct ku_task *task, enum ku_log_level level,
  * rc, so that an action ends with `return ku_task_fail(t, rc, ...)`. */
 ku_rc ku_task_fail(struct ku_task *task, ku_rc rc, const char *fmt, ...)
     KU_PRINTF(3, 4);
+
+/* Errors that no automatic retry can mend (not implemented, invalid
+ * input, an untrusted host key): the engine asks the front end at once. */
+bool ku_rc_is_permanent(ku_rc rc);
 
 #endif

@@ -25,6 +25,8 @@ struct ku_substep_def {
 	enum ku_scope scope;
 	ku_action_fn run;
 	bool exit_check;      /* one of the phase's exit criteria */
+	/* NULL: always in the plan; else only when it returns true. */
+	bool (*enabled)(const struct ku_spec *spec);
 };
 
 struct ku_phase_def {

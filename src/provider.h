@@ -28,6 +28,15 @@ struct ku_provider {
 
 const struct ku_provider *ku_provider_get(enum ku_provider_type type);
 
+/* For actions: run a script on, or place a file on, the task's machine
+ * through the spec's provider. Failures are recorded with ku_task_fail. */
+ku_rc ku_task_exec(struct ku_task *task, const char *script,
+    struct ku_exec_result *res);
+ku_rc ku_task_upload(struct ku_task *task, const char *local_path,
+    const char *remote_path, mode_t mode);
+void ku_exec_result_init(struct ku_exec_result *res);
+void ku_exec_result_free(struct ku_exec_result *res);
+
 extern const struct ku_provider ku_provider_ssh;
 
 #endif

@@ -1,1 +1,42 @@
-/* placeholder: being written */
+/* Phase 4.1: Deploy nodes: kubelet. */
+#include "config.h"
+
+#include "i18n.h"
+#include "phases/phases.h"
+
+/* No substep has an action yet: the engine fails each one loudly as not
+ * implemented, naming it, until the issue that brings it fills .run. */
+static const struct ku_substep_def ku_kubelet_substeps[] = {
+	{
+		.id = "copy-certs",
+		.title = N_("Copy the node's certificates"),
+		.scope = KU_SCOPE_NODES,
+	},
+	{
+		.id = "kubelet",
+		.title = N_("Install the kubelet configuration and service"),
+		.scope = KU_SCOPE_NODES,
+	},
+	{
+		.id = "start-kubelet",
+		.title = N_("Start the kubelet"),
+		.scope = KU_SCOPE_NODES,
+	},
+	{
+		.id = "check-registered",
+		.title = N_("Every node is registered"),
+		.scope = KU_SCOPE_CLUSTER,
+		.exit_check = true,
+	},
+};
+
+static const char *const ku_kubelet_requires[] = { "3" };
+
+const struct ku_phase_def ku_phase_kubelet = {
+	.id = "4.1",
+	.title = N_("Deploy nodes: kubelet"),
+	.substeps = ku_kubelet_substeps,
+	.n_substeps = KU_ARRAY_LEN(ku_kubelet_substeps),
+	.requires = ku_kubelet_requires,
+	.n_requires = KU_ARRAY_LEN(ku_kubelet_requires),
+};

@@ -1,1 +1,38 @@
-/* placeholder: being written */
+/* Phase 4.2: Deploy nodes: networking. */
+#include "config.h"
+
+#include "i18n.h"
+#include "phases/phases.h"
+
+/* No substep has an action yet: the engine fails each one loudly as not
+ * implemented, naming it, until the issue that brings it fills .run. */
+static const struct ku_substep_def ku_network_substeps[] = {
+	{
+		.id = "apply-network",
+		.title = N_("Apply the network plugin"),
+		.scope = KU_SCOPE_CLUSTER,
+	},
+	{
+		.id = "check-ready",
+		.title = N_("Every node is Ready"),
+		.scope = KU_SCOPE_CLUSTER,
+		.exit_check = true,
+	},
+	{
+		.id = "check-pod-network",
+		.title = N_("Pods on every node are reachable from every machine"),
+		.scope = KU_SCOPE_MACHINES,
+		.exit_check = true,
+	},
+};
+
+static const char *const ku_network_requires[] = { "4.1" };
+
+const struct ku_phase_def ku_phase_network = {
+	.id = "4.2",
+	.title = N_("Deploy nodes: networking"),
+	.substeps = ku_network_substeps,
+	.n_substeps = KU_ARRAY_LEN(ku_network_substeps),
+	.requires = ku_network_requires,
+	.n_requires = KU_ARRAY_LEN(ku_network_requires),
+};
