@@ -55,5 +55,5 @@ make_answers() {
 
 # set_key FILE KEY VALUE: replaces `KEY = ...;` (first match) in FILE.
 set_key() {
-	sed -i "0,/^\([[:space:]]*\)$2 = .*;/s//\1$2 = $3;/" "$1"
+	sed -i "0,\|^\([[:space:]]*\)$2 = .*;|s||\1$2 = $3;|" "$1"
 }
