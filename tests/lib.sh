@@ -43,13 +43,20 @@ out_has() { grep -qF -- "$1" "$TMP/out"; }
 out_lacks() { ! grep -qF -- "$1" "$TMP/out"; }
 
 # A folder with a throwaway key and the example answers, which take paths
-# from their own folder.
+# from their own folder. The example's machine addresses are moved to
+# loopback (127.0.2.x, where nothing listens): a test never sends traffic
+# beyond this machine, even once the actions that connect exist.
 make_answers() {
 	dir=$1
 	mkdir -p "$dir"
 	[ -f "$dir/id_ed25519" ] ||
 		ssh-keygen -q -t ed25519 -N '' -C kubeup-test -f "$dir/id_ed25519"
-	cp "$srcdir/examples/answers.conf" "$dir/answers.conf"
+	sed 's/"192\.0\.2\./"127.0.2./' "$srcdir/examples/answers.conf" \
+		> "$dir/answers.conf"
+	if grep -q '192\.0\.2\.' "$dir/answers.conf"; then
+		echo "Bail out! examples/answers.conf: an address was not moved to loopback"
+		exit 1
+	fi
 	mkdir -p "$HOME/.ssh"
 }
 
