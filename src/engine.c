@@ -129,8 +129,9 @@ ku_task_set(struct ku_engine *e, struct ku_task *t, enum ku_state st,
 		ku_rc rc = ku_journal_record(e->opts.journal, ph, ss,
 		    t->target->name, st, err, t->message);
 		if (rc != KU_OK) {
-			e->journal_error = rc;
+			e->journal_error = KU_ERR_JOURNAL;
 			e->aborted = true;
+			pthread_cond_broadcast(&e->wake);
 			ku_log(e->opts.log, KU_LOG_ERROR, ph, ss,
 			    t->target->name, "journal write failed: the run "
 			    "stops, since it could not be resumed");
@@ -540,6 +541,8 @@ ku_ask(struct ku_engine *e, size_t p, size_t s)
 			break;
 		case KU_DECIDE_ABORT:
 			e->aborted = true;
+			/* Targets pausing before a retry stop now. */
+			pthread_cond_broadcast(&e->wake);
 			break;
 		}
 	}
@@ -699,7 +702,9 @@ ku_collect(struct ku_engine *e, struct ku_event *end)
 		for (size_t s = 0; s < ph->n_steps; s++) {
 			for (size_t i = 0; i < e->steps[p][s].n; i++) {
 				struct ku_task *t = &e->steps[p][s].tasks[i];
-				char *what = xasprintf("%s/%s on %s",
+				/* TRANSLATORS: phase/substep on a
+				   machine, in the run's summary. */
+				char *what = xasprintf(_("%s/%s on %s"),
 				    ph->def->id, ph->steps[s].def->id,
 				    t->target->name);
 				end->n_total++;
@@ -887,6 +892,12 @@ void *
 ku_task_user(const struct ku_task *t)
 {
 	return t->engine->opts.user;
+}
+
+void *
+ku_task_provider_state(const struct ku_task *t)
+{
+	return t->engine->opts.provider_state;
 }
 
 bool

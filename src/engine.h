@@ -7,9 +7,10 @@
  * every target of this one is done or skipped.
  *
  * A failed target is retried automatically (count and backoff from the
- * options). When it still fails, the engine asks the front end, once the
- * substep has nothing else running: retry (the failed targets only), skip,
- * or abort. Every change of state goes through one function, which writes
+ * options). When it still fails, the engine asks the front end once
+ * nothing runs or waits in that substep or any before it in the phase (so
+ * one question covers every target that fails there): retry (the failed
+ * targets only), skip, or abort; the other targets go on meanwhile. Every change of state goes through one function, which writes
  * the journal and then emits the event.
  */
 #ifndef KU_ENGINE_H
@@ -40,6 +41,7 @@ struct ku_engine_opts {
 	 * nothing). */
 	bool resume;
 	void *user;                  /* for actions: ku_task_user() */
+	void *provider_state;        /* ku_task_provider_state() */
 };
 
 struct ku_engine;
@@ -78,6 +80,8 @@ const char *ku_task_substep(const struct ku_task *task);
 const char *ku_task_state_dir(const struct ku_task *task);
 int ku_task_attempt(const struct ku_task *task);
 void *ku_task_user(const struct ku_task *task);
+/* What the spec's provider opened for this run (its sessions). */
+void *ku_task_provider_state(const struct ku_task *task);
 /* True once the run is being interrupted: an action stops at its next
  * safe point and returns KU_ERR_INTERRUPTED. */
 bool ku_task_cancelled(const struct ku_task *task);

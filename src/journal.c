@@ -33,6 +33,9 @@ struct ku_journal {
 
 #define KU_JOURNAL_MAX_RECORD 65536
 #define KU_SUM_LEN 16
+/* A failure's message is kept whole in the log; the journal keeps this
+ * much of it, so that records stay small. */
+#define KU_JOURNAL_MAX_MESSAGE 4096
 
 static uint64_t
 ku_hash(const char *s)
@@ -116,45 +119,55 @@ ku_checksum(const char *json, size_t len, char out[KU_SUM_LEN + 1])
 	out[KU_SUM_LEN] = '\0';
 }
 
+/* A member that must be a JSON string; NULL otherwise. */
+static const char *
+ku_jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
 /* Applies one record's JSON to the table. False when it is not a record
  * this journal understands. */
 static bool
 ku_journal_apply(struct ku_journal *j, const char *json)
 {
 	struct json_object *o = json_tokener_parse(json);
-	struct json_object *k, *v;
-	const char *kind;
+	const char *kind, *phase, *state, *substep, *target, *what;
 	bool ok = false;
+	int st;
 
 	if (o == NULL || !json_object_is_type(o, json_type_object))
 		goto out;
-	if (!json_object_object_get_ex(o, "k", &k))
+	kind = ku_jstr(o, "k");
+	if (kind == NULL)
 		goto out;
-	kind = json_object_get_string(k);
 	if (strcmp(kind, "state") == 0 || strcmp(kind, "phase") == 0) {
-		struct json_object *ph, *ss = NULL, *tg = NULL;
-		int st;
-		if (!json_object_object_get_ex(o, "phase", &ph) ||
-		    !json_object_object_get_ex(o, "state", &v))
-			goto out;
-		st = ku_state_parse(json_object_get_string(v));
-		if (st < 0)
+		phase = ku_jstr(o, "phase");
+		state = ku_jstr(o, "state");
+		if (phase == NULL || state == NULL ||
+		    (st = ku_state_parse(state)) < 0)
 			goto out;
 		if (kind[0] == 'p') {
-			ku_table_put(j, ku_phase_key(json_object_get_string(ph)),
-			    (enum ku_state)st);
+			ku_table_put(j, ku_phase_key(phase), (enum ku_state)st);
 		} else {
-			if (!json_object_object_get_ex(o, "substep", &ss) ||
-			    !json_object_object_get_ex(o, "target", &tg))
+			substep = ku_jstr(o, "substep");
+			target = ku_jstr(o, "target");
+			if (substep == NULL || target == NULL)
 				goto out;
-			ku_table_put(j, ku_target_key(json_object_get_string(ph),
-			    json_object_get_string(ss),
-			    json_object_get_string(tg)), (enum ku_state)st);
+			ku_table_put(j, ku_target_key(phase, substep, target),
+			    (enum ku_state)st);
 		}
 		ok = true;
 	} else if (strcmp(kind, "mark") == 0) {
-		if (json_object_object_get_ex(o, "what", &v) &&
-		    strcmp(json_object_get_string(v), "run-start") == 0)
+		what = ku_jstr(o, "what");
+		if (what == NULL)
+			goto out;
+		if (strcmp(what, "run-start") == 0)
 			j->runs++;
 		ok = true;
 	}
@@ -302,9 +315,16 @@ ku_journal_record(struct ku_journal *j, const char *phase,
 	if (err != KU_OK)
 		json_object_object_add(o, "error",
 		    json_object_new_string(ku_error_id(err)));
-	if (message)
+	if (message) {
+		size_t len = strnlen(message, KU_JOURNAL_MAX_MESSAGE);
+		/* Not in the middle of a UTF-8 sequence. */
+		if (message[len] != '\0')
+			while (len > 0 && ((unsigned char)message[len] &
+			    0xC0) == 0x80)
+				len--;
 		json_object_object_add(o, "msg",
-		    json_object_new_string(message));
+		    json_object_new_string_len(message, (int)len));
+	}
 	pthread_mutex_lock(&j->lock);
 	rc = ku_journal_append(j, o);
 	if (rc == KU_OK)

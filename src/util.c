@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,9 +219,14 @@ ku_strv_contains(const struct ku_strv *sv, const char *s)
 ku_rc
 ku_mkdir_p(const char *path, mode_t mode)
 {
-	char *p = xstrdup(path);
+	char *p;
 	ku_rc rc = KU_OK;
 
+	if (path[0] == '\0') {
+		errno = ENOENT;
+		return KU_ERR_IO;
+	}
+	p = xstrdup(path);
 	for (char *s = p + 1; ; s++) {
 		if (*s == '/' || *s == '\0') {
 			char c = *s;
@@ -339,6 +345,25 @@ out:
 	free(tmp);
 	free(dir);
 	return rc;
+}
+
+static int
+ku_remove_one(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+ku_rc
+ku_remove_tree(const char *path)
+{
+	if (!ku_path_exists(path))
+		return KU_OK;
+	return nftw(path, ku_remove_one, 16, FTW_DEPTH | FTW_PHYS) == 0 ?
+	    KU_OK : KU_ERR_IO;
 }
 
 bool

@@ -67,6 +67,8 @@ ku_rc ku_write_file_atomic(const char *path, const void *data, size_t len,
     mode_t mode);
 ku_rc ku_fsync_dir(const char *dir);
 bool ku_path_exists(const char *path);
+/* Removes a folder and everything in it (not following links). */
+ku_rc ku_remove_tree(const char *path);
 bool ku_is_regular_file(const char *path);
 /* "~/x" with $HOME; a relative path joined to base_dir (may be NULL). */
 char *ku_path_expand(const char *path, const char *base_dir);

@@ -63,7 +63,8 @@ tl_rmtree(const char *path)
 }
 
 /* A spec from ku_spec_new() with a master "master" and nodes "node-1" ...
- * "node-N", filled by hand. */
+ * "node-N", filled by hand. Their addresses are on loopback, so that no
+ * test can ever reach beyond this host. */
 static inline struct ku_spec *
 tl_spec(size_t n_nodes)
 {
@@ -71,13 +72,13 @@ tl_spec(size_t n_nodes)
 
 	assert_non_null(s);
 	s->master.name = xstrdup("master");
-	s->master.address = xstrdup("10.0.0.10");
+	s->master.address = xstrdup("127.0.0.10");
 	s->node_count = (int)n_nodes;
 	s->n_nodes = n_nodes;
 	s->nodes = n_nodes ? xcalloc(n_nodes, sizeof *s->nodes) : NULL;
 	for (size_t i = 0; i < n_nodes; i++) {
 		s->nodes[i].name = xasprintf("node-%zu", i + 1);
-		s->nodes[i].address = xasprintf("10.0.1.%zu", i + 1);
+		s->nodes[i].address = xasprintf("127.0.1.%zu", i + 1);
 		s->nodes[i].port = 22;
 	}
 	return s;
@@ -182,6 +183,17 @@ tl_watchdog(unsigned seconds)
 {
 	signal(SIGALRM, SIG_DFL);
 	alarm(seconds);
+}
+
+/* KU_TEST_FILTER=test_cancel* runs only the matching tests (cmocka's
+ * pattern: '*' and '?'), for working on one of them. */
+static inline void
+tl_filter_from_env(void)
+{
+	const char *pattern = getenv("KU_TEST_FILTER");
+
+	if (pattern != NULL && pattern[0] != '\0')
+		cmocka_set_test_filter(pattern);
 }
 
 #endif
