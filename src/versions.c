@@ -7,8 +7,36 @@
 #include "util.h"
 #include "versions.h"
 
+/* Pins for 1.35.0 come from kubespray, which records the digest of every
+ * kubelet and kubectl it supports: repository kubernetes-sigs/kubespray,
+ * file roles/kubespray_defaults/vars/main/checksums.yml (added by commit
+ * a77221d12, "Support Kubernetes v1.35.0"; kubelet_checksums and
+ * kubectl_checksums, keys amd64 and arm64, 1.35.0). The kubectl digests
+ * also match those pinned for dl.k8s.io/release/v1.35.0 by other public
+ * projects. Add a pin only when found in such a record, never a guess.
+ *
+ * 1.20.2 has none: the test machines run binaries built locally from
+ * Debian's source, checked against the test mirror's .sha256. */
 static const struct ku_version ku_versions[] = {
-	{ .version = "1.35.0" },
+	{
+		.version = "1.35.0",
+		.pins = {
+			{
+				.arch = "amd64",
+				.kubelet = "2f4ed7778681649b81244426c29c5d98"
+				    "df60ccabf83d561d69e61c1cbb943ddf",
+				.kubectl = "a2e984a18a0c063279d692533031c1ef"
+				    "f93a262afcc0afdc517375432d060989",
+			},
+			{
+				.arch = "arm64",
+				.kubelet = "aa658d077348b43d238f50966a583f42"
+				    "44b2a7d45590c77b3b165b7d44983ab8",
+				.kubectl = "58f82f9fe796c375c5c4b8439850b0f3"
+				    "f4d401a52434052f2df46035a8789e25",
+			},
+		},
+	},
 	{
 		.version = "1.20.2",
 		.test_only = true,
@@ -28,6 +56,27 @@ ku_version_find(const char *version)
 	for (size_t i = 0; i < KU_ARRAY_LEN(ku_versions); i++)
 		if (strcmp(ku_versions[i].version, version) == 0)
 			return &ku_versions[i];
+	return NULL;
+}
+
+const char *
+ku_version_pin(const struct ku_version *v, const char *arch,
+    const char *binary)
+{
+	if (v == NULL || arch == NULL || binary == NULL)
+		return NULL;
+	for (size_t i = 0; i < KU_ARRAY_LEN(v->pins); i++) {
+		const struct ku_version_pins *p = &v->pins[i];
+		if (p->arch == NULL)
+			break;
+		if (strcmp(p->arch, arch) != 0)
+			continue;
+		if (strcmp(binary, "kubelet") == 0)
+			return p->kubelet;
+		if (strcmp(binary, "kubectl") == 0)
+			return p->kubectl;
+		return NULL;
+	}
 	return NULL;
 }
 
