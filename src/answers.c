@@ -2390,9 +2390,23 @@ reader_free(struct reader *r)
 	ku_spec_free(r->spec);
 }
 
-ku_rc
-ku_answers_read_mem(const char *name, const char *data, size_t len,
-    const char *base_dir, struct ku_spec **out, struct ku_diags *diags)
+static void
+apply_overrides(struct ku_spec *spec, const struct ku_answers_overrides *ov)
+{
+	if (ov == NULL)
+		return;
+	if (ov->node_count >= 0)
+		spec->node_count = ov->node_count;
+	if (ov->allow_unsupported_version)
+		spec->allow_unsupported_version = true;
+	if (ov->on_failure >= 0)
+		spec->on_failure = (enum ku_on_failure)ov->on_failure;
+}
+
+static ku_rc
+read_mem(const char *name, const char *data, size_t len,
+    const char *base_dir, const struct ku_answers_overrides *ov,
+    struct ku_spec **out, struct ku_diags *diags)
 {
 	struct reader r = { .file = name };
 	struct prescan ps = { 0 };
@@ -2447,6 +2461,7 @@ ku_answers_read_mem(const char *name, const char *data, size_t len,
 		if (!given)
 			r.spec->node_count = (int)r.spec->n_nodes;
 	}
+	apply_overrides(r.spec, ov);
 
 	spec_check(r.spec, &found, &found_cross);
 	place_problems(&r, &found, &found_cross);
@@ -2468,8 +2483,22 @@ out:
 }
 
 ku_rc
+ku_answers_read_mem(const char *name, const char *data, size_t len,
+    const char *base_dir, struct ku_spec **out, struct ku_diags *diags)
+{
+	return read_mem(name, data, len, base_dir, NULL, out, diags);
+}
+
+ku_rc
 ku_answers_read(const char *path, struct ku_spec **out,
     struct ku_diags *diags)
+{
+	return ku_answers_read_with(path, NULL, out, diags);
+}
+
+ku_rc
+ku_answers_read_with(const char *path, const struct ku_answers_overrides *ov,
+    struct ku_spec **out, struct ku_diags *diags)
 {
 	struct ku_buf b;
 	char *dir, *abs_dir;
@@ -2494,8 +2523,8 @@ ku_answers_read(const char *path, struct ku_spec **out,
 	}
 	dir = ku_dirname(path);
 	abs_dir = absolute_dir(dir);
-	rc = ku_answers_read_mem(path, b.data ? b.data : "", b.len, abs_dir,
-	    out, diags);
+	rc = read_mem(path, b.data ? b.data : "", b.len, abs_dir, ov, out,
+	    diags);
 	if (rc == KU_OK) {
 		const char *base = strrchr(path, '/');
 		(*out)->source = ku_path_join(abs_dir, base ? base + 1 : path);

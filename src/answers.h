@@ -3,6 +3,7 @@
 #ifndef KU_ANSWERS_H
 #define KU_ANSWERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "spec.h"
@@ -16,6 +17,19 @@
  * problem in diags, each naming file, line and key. Never exits, never
  * crashes on any input. */
 ku_rc ku_answers_read(const char *path, struct ku_spec **out,
+    struct ku_diags *diags);
+
+/* What the command line overrides (kubeup up --num-nodes=N,
+ * --allow-unsupported-version, --on-failure), applied after parsing and
+ * before the checks, so that they are checked like the file's own values. */
+struct ku_answers_overrides {
+	int node_count;                 /* < 0: not overridden */
+	bool allow_unsupported_version; /* false: not overridden */
+	int on_failure;                 /* < 0: not overridden */
+};
+
+ku_rc ku_answers_read_with(const char *path,
+    const struct ku_answers_overrides *ov, struct ku_spec **out,
     struct ku_diags *diags);
 
 /* The same from memory. name is used in messages; relative paths in the

@@ -8,6 +8,19 @@
 #include "i18n.h"
 #include "util.h"
 
+/* The decision's name as the operator reads it. */
+static const char *
+ku_decision_label(const char *id)
+{
+	if (ku_streq(id, "retry"))
+		return _("retry");
+	if (ku_streq(id, "skip"))
+		return _("skip");
+	if (ku_streq(id, "abort"))
+		return _("abort");
+	return id;
+}
+
 static void
 ku_batch_clock(char *out, size_t len, uint64_t wall_ms)
 {
@@ -85,12 +98,15 @@ ku_batch_human(struct ku_batch *b, const struct ku_event *ev)
 		}
 		break;
 	case KU_EV_PAUSED:
-		fprintf(b->out, _("[%s] %s/%s still fails on %zu target(s)\n"),
-		    when, ev->phase, ev->substep, ev->n_failed);
+		fprintf(b->out, ngettext("[%s] %s/%s still fails on %zu "
+		    "target\n", "[%s] %s/%s still fails on %zu targets\n",
+		    ev->n_failed), when, ev->phase, ev->substep, ev->n_failed);
 		break;
 	case KU_EV_DECIDED:
+		/* TRANSLATORS: the last %s is "retry", "skip" or "abort",
+		   translated. */
 		fprintf(b->out, _("[%s] %s/%s: %s (engine.on_failure)\n"), when,
-		    ev->phase, ev->substep, ev->message);
+		    ev->phase, ev->substep, ku_decision_label(ev->message));
 		break;
 	case KU_EV_RUN_END:
 		fprintf(b->out, _("[%s] run ended after %s: %zu done, %zu "

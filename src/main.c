@@ -156,35 +156,26 @@ ku_load_spec(const struct ku_cli *cli, const char *path,
 	struct ku_diags diags = { 0 };
 	struct ku_spec *spec = NULL;
 	const char *where = path ? path : cli->state_dir;
-	ku_rc rc = path ? ku_answers_read(path, &spec, &diags) :
-	    ku_run_saved_answers(cli->state_dir, &spec, &diags);
-	bool changed = false;
+	struct ku_answers_overrides ov = {
+		.node_count = cli->num_nodes,
+		.allow_unsupported_version = cli->allow_unsupported,
+		.on_failure = cli->on_failure == NULL ? -1 :
+		    strcmp(cli->on_failure, "skip") == 0 ? KU_ON_FAILURE_SKIP :
+		    KU_ON_FAILURE_ABORT,
+	};
+	ku_rc rc;
 
-	if (rc == KU_OK) {
-		if (cli->num_nodes >= 0) {
-			spec->node_count = cli->num_nodes;
-			changed = true;
-		}
-		if (cli->allow_unsupported) {
-			spec->allow_unsupported_version = true;
-			changed = true;
-		}
-		if (cli->on_failure) {
-			spec->on_failure = strcmp(cli->on_failure, "skip") == 0 ?
-			    KU_ON_FAILURE_SKIP : KU_ON_FAILURE_ABORT;
-			changed = true;
-		}
-		if (changed)
-			rc = ku_spec_validate(spec, &diags);
-	}
+	rc = path ? ku_answers_read_with(path, &ov, &spec, &diags) :
+	    ku_run_saved_answers(cli->state_dir, &ov, &spec, &diags);
 	if (rc != KU_OK) {
 		ku_print_diags(&diags);
 		if (diags.n == 0)
 			fprintf(stderr, "kubeup: %s: %s\n", where,
 			    ku_strerror(rc));
 		else
-			fprintf(stderr, _("kubeup: %s: %zu problem(s); nothing "
-			    "was changed\n"), where, diags.n);
+			fprintf(stderr, ngettext("kubeup: %s: %zu problem; "
+			    "nothing was changed\n", "kubeup: %s: %zu problems; "
+			    "nothing was changed\n", diags.n), where, diags.n);
 		ku_diags_free(&diags);
 		ku_spec_free(spec);
 		return KU_EXIT_USAGE;
@@ -214,8 +205,10 @@ ku_cmd_dry_run(const struct ku_cli *cli, const struct ku_spec *spec)
 	char *dir = NULL, *err = NULL;
 	int status = KU_EXIT_OK;
 
-	printf(_("Plan for cluster \"%s\" (%d node(s), %s network, "
-	    "Kubernetes %s):\n"), spec->name, spec->node_count,
+	printf(ngettext("Plan for cluster \"%s\" (%d node, %s network, "
+	    "Kubernetes %s):\n", "Plan for cluster \"%s\" (%d nodes, %s "
+	    "network, Kubernetes %s):\n", (unsigned long)spec->node_count),
+	    spec->name, spec->node_count,
 	    ku_net_plugin_name(spec->plugin), spec->version);
 	ku_plan_print(plan, stdout);
 
@@ -239,8 +232,9 @@ ku_cmd_dry_run(const struct ku_cli *cli, const struct ku_spec *spec)
 		status = KU_EXIT_FAILED;
 	}
 	if (status == KU_EXIT_OK)
-		printf(_("Rendered %zu file(s) into %s; no machine was "
-		    "touched.\n"), set.n, dir);
+		printf(ngettext("Rendered %zu file into %s; no machine was "
+		    "touched.\n", "Rendered %zu files into %s; no machine "
+		    "was touched.\n", set.n), set.n, dir);
 	ku_render_set_free(&set);
 	ku_plan_free(plan);
 	free(dir);
@@ -268,7 +262,7 @@ ku_signal_thread(void *arg)
 			return NULL;   /* the run is over */
 		if (++count == 1) {
 			fprintf(stderr, _("kubeup: stopping: waiting for the "
-			    "work under way to end (again to stop at once)\n"));
+			    "work under way to end (interrupt again to stop at once)\n"));
 			ku_run_cancel(ctx->run);
 		} else {
 			/* Every journal record is whole on disk already. */
@@ -304,12 +298,29 @@ ku_summary(FILE *out, ku_rc rc, const struct ku_spec *spec,
 		fprintf(out, _("kubeup: skipped: %s\n"), skipped->v[i]);
 	for (size_t i = 0; i < failed->n; i++)
 		fprintf(out, _("kubeup: failed: %s\n"), failed->v[i]);
+	if (ku_streq(cli->command, "down")) {
+		if (rc == KU_OK && skipped->n == 0)
+			fprintf(out, _("kubeup: down: the install was undone on "
+			    "every machine of cluster \"%s\"\n"), spec->name);
+		else if (rc != KU_ERR_INTERRUPTED)
+			fprintf(out, _("kubeup: down did not finish on every "
+			    "machine; log: %s; run it again once they are "
+			    "reachable: it is safe to repeat\n"),
+			    ku_run_log_path(run));
+		else
+			fprintf(out, _("kubeup: down interrupted; run it again: "
+			    "it is safe to repeat\n"));
+		return;
+	}
 	switch (rc) {
 	case KU_OK:
 		if (skipped->n)
-			fprintf(out, _("kubeup: finished with %zu skipped "
-			    "target(s), listed above; cluster \"%s\"\n"),
-			    skipped->n, spec->name);
+			fprintf(out, ngettext("kubeup: finished with %zu "
+			    "skipped target, listed above: cluster \"%s\" is "
+			    "not complete\n", "kubeup: finished with %zu "
+			    "skipped targets, listed above: cluster \"%s\" is "
+			    "not complete\n", skipped->n), skipped->n,
+			    spec->name);
 		else
 			fprintf(out, _("kubeup: finished; cluster \"%s\"\n"),
 			    spec->name);
@@ -341,6 +352,9 @@ ku_cmd_batch(const struct ku_cli *cli, const char *path)
 	struct ku_run *run = NULL;
 	struct ku_run_opts ro = {
 		.state_dir = cli->state_dir,
+		.templates_dir = cli->templates,
+		.teardown = ku_streq(cli->command, "down"),
+		.purge = cli->purge,
 		.resume = cli->resume,
 		.only = cli->phases.n ? (const char *const *)cli->phases.v : NULL,
 		.n_only = cli->phases.n,
@@ -406,6 +420,20 @@ ku_cmd_batch(const struct ku_cli *cli, const char *path)
 	ku_summary(batch.format == KU_EVENTS_JSON ? stderr : stdout, rc,
 	    spec, run, cli, &skipped, &failed);
 	status = ku_exit_status(rc);
+	if (rc == KU_OK && cli->forget) {
+		char *dir = xstrdup(ku_run_state_dir(run));
+		ku_run_close(run);
+		run = NULL;
+		if (ku_remove_tree(dir) != KU_OK) {
+			fprintf(stderr, _("kubeup: %s: cannot remove: %s\n"),
+			    dir, strerror(errno));
+			status = KU_EXIT_FAILED;
+		} else {
+			printf(_("kubeup: removed the state directory %s\n"),
+			    dir);
+		}
+		free(dir);
+	}
 	ku_strv_free(&skipped);
 	ku_strv_free(&failed);
 	ku_run_close(run);
@@ -543,15 +571,22 @@ ku_main(int argc, char **argv)
 		goto out;
 	}
 	if (ku_streq(cli.command, "down")) {
-		if (cli.file == NULL) {
+		if (cli.file == NULL && cli.batch == NULL) {
 			status = ku_usage_error("%s", _("down needs the answers "
 			    "file of the install"));
 			goto out;
 		}
-		fprintf(stderr, _("kubeup: down: undoing an install on the "
-		    "machines is not implemented yet in this version; nothing "
-		    "was changed\n"));
-		status = KU_EXIT_FAILED;
+		if (cli.resume || cli.phases.n || cli.dry_run) {
+			status = ku_usage_error("%s", _("down takes no --resume, "
+			    "--phases or --dry-run"));
+			goto out;
+		}
+		status = ku_cmd_batch(&cli, cli.file ? cli.file : cli.batch);
+		goto out;
+	}
+	if (cli.purge || cli.forget) {
+		status = ku_usage_error("%s", _("--purge and --forget go with "
+		    "'kubeup down'"));
 		goto out;
 	}
 	if (cli.batch && cli.file) {

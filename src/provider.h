@@ -14,16 +14,35 @@ struct ku_exec_result {
 	struct ku_buf err;   /* bounded */
 };
 
+struct ku_log;
+
+/* What a run gives its provider. */
+struct ku_provider_env {
+	struct ku_log *log;
+	const char *state_dir;
+	const char *templates_dir;   /* --templates, or NULL */
+	bool purge;                  /* down: remove installed packages too */
+};
+
 struct ku_provider {
 	const char *name;
 	/* Phase 1 for this provider. */
 	const struct ku_phase_def *provision;
+	/* Per-run state (sessions, facts), made before the engine starts and
+	 * freed after; the actions reach it with ku_task_provider_state().
+	 * Nothing connects here: connections are the substeps' work. */
+	ku_rc (*open)(const struct ku_spec *spec,
+	    const struct ku_provider_env *env, void **state, char **err);
+	void (*close)(void *state);
 	/* Runs a script on a machine (privileged when the spec says sudo). */
 	ku_rc (*exec)(struct ku_task *task, const struct ku_machine *m,
 	    const char *script, struct ku_exec_result *res);
 	/* Places a local file on a machine with a mode (owner root). */
 	ku_rc (*upload)(struct ku_task *task, const struct ku_machine *m,
 	    const char *local_path, const char *remote_path, mode_t mode);
+	/* The phase that undoes on the machines what an install did (kubeup
+	 * down), run by the same engine. */
+	const struct ku_phase_def *teardown;
 };
 
 const struct ku_provider *ku_provider_get(enum ku_provider_type type);

@@ -76,6 +76,38 @@ static const struct ku_image ku_images[] = {
 	  .name = "metrics-server/metrics-server", .tag = "v0.8.0" },
 };
 
+/* "<registry>/<name>:<tag>"; caller frees. */
+static char *
+ku_image_ref(const struct ku_image *im, const char *registry,
+    bool is_default, const char *version)
+{
+	const char *from = is_default && im->home ? im->home : registry;
+
+	if (im->tag)
+		return xasprintf("%s/%s:%s", from, im->name, im->tag);
+	return xasprintf("%s/%s:v%s", from, im->name, version);
+}
+
+char *
+ku_render_image(const struct ku_spec *spec, const char *name)
+{
+	const char *reg = spec->registry && spec->registry[0] ?
+	    spec->registry : KU_DEFAULT_REGISTRY;
+	size_t len = strlen(reg);
+	char *registry, *ref = NULL;
+
+	while (len > 1 && reg[len - 1] == '/')
+		len--;
+	registry = xstrndup(reg, len);
+	for (size_t i = 0; i < KU_ARRAY_LEN(ku_images); i++)
+		if (strcmp(ku_images[i].name, name) == 0)
+			ref = ku_image_ref(&ku_images[i], registry,
+			    strcmp(registry, KU_DEFAULT_REGISTRY) == 0,
+			    spec->version);
+	free(registry);
+	return ref;
+}
+
 /* The resource types the compact Calico manifest registers. */
 struct ku_crd {
 	const char *group;
@@ -380,15 +412,10 @@ ku_render_images(const struct ku_spec *spec, struct ku_tvars *vars,
 	is_default = strcmp(registry, KU_DEFAULT_REGISTRY) == 0;
 
 	for (size_t i = 0; i < KU_ARRAY_LEN(ku_images); i++) {
-		const struct ku_image *im = &ku_images[i];
-		const char *from = is_default && im->home ? im->home : registry;
-
-		if (im->tag)
-			ku_tvars_setf(vars, im->var, "%s/%s:%s", from, im->name,
-			    im->tag);
-		else
-			ku_tvars_setf(vars, im->var, "%s/%s:v%s", from,
-			    im->name, spec->version);
+		char *ref = ku_image_ref(&ku_images[i], registry, is_default,
+		    spec->version);
+		ku_tvars_setf(vars, ku_images[i].var, "%s", ref);
+		free(ref);
 	}
 
 	slash = strchr(registry, '/');

@@ -34,4 +34,9 @@ ku_rc ku_render_write_tree(const struct ku_render_set *set,
     const char *outdir, char **err);
 void ku_render_set_free(struct ku_render_set *set);
 
+/* The full reference of one of kubeup's images for spec ("pause" gives
+ * "registry.k8s.io/pause:3.10.1"), as the templates use it; NULL for a
+ * name kubeup does not know. Caller frees. */
+char *ku_render_image(const struct ku_spec *spec, const char *name);
+
 #endif

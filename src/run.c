@@ -16,6 +16,7 @@
 #include "journal.h"
 #include "log.h"
 #include "plan.h"
+#include "provider.h"
 #include "run.h"
 
 struct ku_run {
@@ -79,7 +80,8 @@ ku_run_lock(struct ku_run *run, char **err)
 }
 
 ku_rc
-ku_run_saved_answers(const char *state_dir, struct ku_spec **out,
+ku_run_saved_answers(const char *state_dir,
+    const struct ku_answers_overrides *ov, struct ku_spec **out,
     struct ku_diags *diags)
 {
 	char *path = ku_path_join(state_dir, "answers.conf");
@@ -91,7 +93,7 @@ ku_run_saved_answers(const char *state_dir, struct ku_spec **out,
 		free(path);
 		return KU_ERR_STATE;
 	}
-	rc = ku_answers_read(path, out, diags);
+	rc = ku_answers_read_with(path, ov, out, diags);
 	free(path);
 	return rc;
 }
@@ -265,7 +267,10 @@ ku_run_execute(struct ku_run *run, const struct ku_frontend *fe,
     struct ku_strv *skipped, struct ku_strv *failed)
 {
 	const struct ku_spec *spec = run->spec;
-	struct ku_plan *plan = ku_plan_build(spec);
+	const struct ku_provider *provider = ku_provider_get(spec->provider);
+	const struct ku_phase_def *teardown[] = { provider->teardown };
+	struct ku_plan *plan = run->opts.teardown ?
+	    ku_plan_build_from(spec, teardown, 1) : ku_plan_build(spec);
 	struct ku_engine_opts eo = {
 		.journal = run->journal,
 		.log = run->log,
@@ -278,8 +283,31 @@ ku_run_execute(struct ku_run *run, const struct ku_frontend *fe,
 		.n_only = run->opts.n_only,
 		.resume = run->opts.resume,
 	};
-	struct ku_engine *engine = ku_engine_new(plan, &eo, fe);
+	struct ku_engine *engine;
+	char *err = NULL;
 	ku_rc rc;
+
+	if (provider->open) {
+		struct ku_provider_env env = {
+			.log = run->log,
+			.state_dir = run->state_dir,
+			.templates_dir = run->opts.templates_dir,
+			.purge = run->opts.purge,
+		};
+		rc = provider->open(spec, &env, &eo.provider_state, &err);
+		if (rc != KU_OK) {
+			ku_log(run->log, KU_LOG_ERROR, NULL, NULL, NULL, "%s",
+			    err ? err : ku_strerror(rc));
+			if (failed)
+				ku_strv_push_owned(failed, err ? err :
+				    xstrdup(ku_strerror(rc)));
+			else
+				free(err);
+			ku_plan_free(plan);
+			return rc;
+		}
+	}
+	engine = ku_engine_new(plan, &eo, fe);
 
 	pthread_mutex_lock(&run->lock);
 	run->engine = engine;
@@ -298,6 +326,8 @@ ku_run_execute(struct ku_run *run, const struct ku_frontend *fe,
 	for (size_t i = 0; failed && i < ku_engine_failed(engine)->n; i++)
 		ku_strv_push(failed, ku_engine_failed(engine)->v[i]);
 	ku_engine_free(engine);
+	if (provider->close)
+		provider->close(eo.provider_state);
 	ku_plan_free(plan);
 	return rc;
 }

@@ -11,6 +11,9 @@
 
 struct ku_run_opts {
 	const char *state_dir;     /* NULL: the default for the cluster */
+	const char *templates_dir; /* --templates, or NULL */
+	bool teardown;             /* kubeup down: the provider's teardown */
+	bool purge;                /* with teardown: remove packages too */
 	bool resume;
 	const char *const *only;   /* --phases, NULL: all */
 	size_t n_only;
@@ -43,7 +46,9 @@ void ku_run_cancel(struct ku_run *run);
 
 /* Reads the answers saved in a state directory (for --resume without an
  * answers file). */
-ku_rc ku_run_saved_answers(const char *state_dir, struct ku_spec **out,
+struct ku_answers_overrides;
+ku_rc ku_run_saved_answers(const char *state_dir,
+    const struct ku_answers_overrides *ov, struct ku_spec **out,
     struct ku_diags *diags);
 
 #endif

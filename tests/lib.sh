@@ -43,17 +43,19 @@ out_has() { grep -qF -- "$1" "$TMP/out"; }
 out_lacks() { ! grep -qF -- "$1" "$TMP/out"; }
 
 # A folder with a throwaway key and the example answers, which take paths
-# from their own folder. The example's machine addresses are moved to
-# loopback (127.0.2.x, where nothing listens): a test never sends traffic
-# beyond this machine, even once the actions that connect exist.
+# from their own folder. The example's machine addresses and download site
+# are moved to loopback (127.0.2.x and 127.0.0.1:9, where nothing listens):
+# a test never sends traffic beyond this machine. No automatic retries.
 make_answers() {
 	dir=$1
 	mkdir -p "$dir"
 	[ -f "$dir/id_ed25519" ] ||
 		ssh-keygen -q -t ed25519 -N '' -C kubeup-test -f "$dir/id_ed25519"
-	sed 's/"192\.0\.2\./"127.0.2./' "$srcdir/examples/answers.conf" \
-		> "$dir/answers.conf"
-	if grep -q '192\.0\.2\.' "$dir/answers.conf"; then
+	sed -e 's/"192\.0\.2\./"127.0.2./' \
+	    -e 's|base_url = "https://dl.k8s.io/release"|base_url = "https://127.0.0.1:9/release"|' \
+	    -e 's|retries = 2;|retries = 0;|' \
+		"$srcdir/examples/answers.conf" > "$dir/answers.conf"
+	if grep -q '192\.0\.2\.\|dl\.k8s\.io' "$dir/answers.conf"; then
 		echo "Bail out! examples/answers.conf: an address was not moved to loopback"
 		exit 1
 	fi

@@ -38,7 +38,7 @@ ku_task_require_machine(struct ku_task *task)
 	const struct ku_machine *m = ku_task_machine(task);
 	if (m == NULL)
 		ku_task_fail(task, KU_ERR_INVALID,
-		    _("%s/%s runs on no machine: it cannot reach one"),
+		    _("%s/%s has no machine to run on"),
 		    ku_task_phase(task), ku_task_substep(task));
 	return m;
 }
