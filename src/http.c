@@ -155,62 +155,6 @@ ku_http_release_url(const char *base_url, const char *version,
 	    arch, name);
 }
 
-ku_rc
-ku_sha256_file(const char *path, char out[65])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char *chunk = NULL;
-	EVP_MD_CTX *ctx = NULL;
-	ku_rc rc = KU_ERR_IO;
-	int saved = 0;
-	int fd;
-
-	out[0] = '\0';
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return KU_ERR_IO;
-	chunk = xmalloc(65536);
-	ctx = EVP_MD_CTX_new();
-	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		saved = ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, chunk, 65536);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			saved = errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (EVP_DigestUpdate(ctx, chunk, (size_t)n) != 1) {
-			saved = ENOMEM;
-			goto out;
-		}
-	}
-	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32) {
-		saved = ENOMEM;
-		goto out;
-	}
-	for (unsigned int i = 0; i < mdlen; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0xf];
-	}
-	out[64] = '\0';
-	rc = KU_OK;
-out:
-	EVP_MD_CTX_free(ctx);
-	free(chunk);
-	close(fd);
-	if (rc != KU_OK)
-		errno = saved;
-	return rc;
-}
-
 /* A hex digest, possibly followed by white space and a file name (the
  * format of sha256sum and of dl.k8s.io's .sha256 files). */
 static bool
@@ -255,24 +199,6 @@ pause_ms(uint64_t ms)
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
-}
-
-static ku_rc
-write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return KU_ERR_IO;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return KU_OK;
 }
 
 /* --- extra CAs --- */
@@ -508,7 +434,7 @@ xfer_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	if (x->mem != NULL) {
 		ku_buf_add(x->mem, ptr, len);
 	} else {
-		if (write_all(x->fd, ptr, len) != KU_OK) {
+		if (ku_write_all(x->fd, ptr, len) != KU_OK) {
 			cb_fail(x, KU_ERR_IO, xasprintf("%s: %s",
 			    x->f->part, strerror(errno)));
 			return 0;

@@ -144,9 +144,6 @@ ku_rc ku_http_fetch(const struct ku_http_opts *opts,
 char *ku_http_release_url(const char *base_url, const char *version,
     const char *arch, const char *name);
 
-/* SHA-256 of a file as 64 lowercase hex digits. KU_ERR_IO (errno set) when
- * it cannot be read. */
-ku_rc ku_sha256_file(const char *path, char out[65]);
 
 /* libcurl's global setup; ku_http_fetch() calls it. Safe from any thread,
  * any number of times. */

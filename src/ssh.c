@@ -2166,48 +2166,6 @@ out:
 
 /* --- upload --- */
 
-ku_rc
-ku_ssh_sha256_file(const char *path, char out[65])
-{
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned char digest[EVP_MAX_MD_SIZE];
-	unsigned int dlen = 0;
-	char *buf;
-	ssize_t n;
-	int fd, saved;
-
-	if (md == NULL)
-		return KU_ERR_NOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		saved = errno;
-		EVP_MD_CTX_free(md);
-		errno = saved;
-		return KU_ERR_IO;
-	}
-	buf = xmalloc(KU_SSH_CHUNK * 8);
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	while ((n = read(fd, buf, KU_SSH_CHUNK * 8)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			saved = errno;
-			free(buf);
-			close(fd);
-			EVP_MD_CTX_free(md);
-			errno = saved;
-			return KU_ERR_IO;
-		}
-		EVP_DigestUpdate(md, buf, (size_t)n);
-	}
-	EVP_DigestFinal_ex(md, digest, &dlen);
-	ku_hex(digest, dlen, out);
-	free(buf);
-	close(fd);
-	EVP_MD_CTX_free(md);
-	return KU_OK;
-}
-
 static const char *
 ku_sftp_error_text(unsigned long code)
 {
@@ -2671,7 +2629,7 @@ ku_ssh_upload(struct ku_ssh_conn *c, const struct ku_ssh_upload *up,
 		}
 		if (up->sha256_hex != NULL)
 			memcpy(hash, up->sha256_hex, 65);
-		else if (ku_ssh_sha256_file(up->local_path, hash) != KU_OK) {
+		else if (ku_sha256_file(up->local_path, hash) != KU_OK) {
 			rc = ku_report(c, KU_ERR_IO, op, xasprintf(_("cannot "
 			    "read %s: %s"), up->local_path, strerror(errno)),
 			    err);

@@ -153,8 +153,6 @@ ku_rc ku_ssh_upload_mem(struct ku_ssh_conn *conn, const void *data,
     size_t len, const char *remote_path, mode_t mode, bool *skipped,
     char **err);
 
-/* A local file's SHA-256 as 64 lowercase hex digits (out: 65 bytes). */
-ku_rc ku_ssh_sha256_file(const char *path, char out[65]);
 
 /* Checks a private key file before anything connects: KU_OK when this
  * build can use it; KU_ERR_AUTH, with the reason, for an RSA or DSA key

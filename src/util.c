@@ -297,7 +297,7 @@ ku_fsync_dir(const char *dir)
 	return r == 0 ? KU_OK : KU_ERR_IO;
 }
 
-static ku_rc
+ku_rc
 ku_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
@@ -504,4 +504,60 @@ ku_sha256_hex(const void *data, size_t len, char out[65])
 		out[2 * i + 1] = hex[md[i] & 15];
 	}
 	out[2 * (mdlen < 32 ? mdlen : 32)] = '\0';
+}
+
+ku_rc
+ku_sha256_file(const char *path, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char *chunk = NULL;
+	EVP_MD_CTX *ctx = NULL;
+	ku_rc rc = KU_ERR_IO;
+	int saved = 0;
+	int fd;
+
+	out[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return KU_ERR_IO;
+	chunk = xmalloc(65536);
+	ctx = EVP_MD_CTX_new();
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		saved = ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, chunk, 65536);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			saved = errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (EVP_DigestUpdate(ctx, chunk, (size_t)n) != 1) {
+			saved = ENOMEM;
+			goto out;
+		}
+	}
+	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32) {
+		saved = ENOMEM;
+		goto out;
+	}
+	for (unsigned int i = 0; i < mdlen; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 0xf];
+	}
+	out[64] = '\0';
+	rc = KU_OK;
+out:
+	EVP_MD_CTX_free(ctx);
+	free(chunk);
+	close(fd);
+	if (rc != KU_OK)
+		errno = saved;
+	return rc;
 }

@@ -88,5 +88,9 @@ char *ku_strjoin(const char *const *v, size_t n, const char *sep);
 
 /* SHA-256 of a memory block as 64 lowercase hex digits (out: 65 bytes). */
 void ku_sha256_hex(const void *data, size_t len, char out[65]);
+/* The same of a file's contents; KU_ERR_IO (errno set) when unreadable. */
+ku_rc ku_sha256_file(const char *path, char out[65]);
+/* Writes all of data to fd, going on after EINTR. */
+ku_rc ku_write_all(int fd, const void *data, size_t len);
 
 #endif
