@@ -266,8 +266,8 @@ ku_signal_thread(void *arg)
 			ku_run_cancel(ctx->run);
 		} else {
 			/* Every journal record is whole on disk already. */
-			fprintf(stderr, _("kubeup: stopped; resume with "
-			    "--resume\n"));
+			fprintf(stderr, _("kubeup: stopped at once; the journal "
+			    "is whole\n"));
 			_exit(KU_EXIT_INTERRUPTED);
 		}
 	}
@@ -420,7 +420,11 @@ ku_cmd_batch(const struct ku_cli *cli, const char *path)
 	ku_summary(batch.format == KU_EVENTS_JSON ? stderr : stdout, rc,
 	    spec, run, cli, &skipped, &failed);
 	status = ku_exit_status(rc);
-	if (rc == KU_OK && cli->forget) {
+	/* Undoing is done only where it was done: a skipped machine is a
+	 * failed down, and the state directory is kept for it. */
+	if (ro.teardown && status == KU_EXIT_OK && skipped.n > 0)
+		status = KU_EXIT_FAILED;
+	if (status == KU_EXIT_OK && cli->forget) {
 		char *dir = xstrdup(ku_run_state_dir(run));
 		ku_run_close(run);
 		run = NULL;
