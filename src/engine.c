@@ -574,8 +574,10 @@ ku_run_phase(struct ku_engine *e, size_t p)
 			    ph->def->id, ph->steps[s].def->id, t->target->name);
 			if (!ku_finished(js))
 				continue;
-			ku_task_set(e, t, js, KU_OK,
-			    _("finished in an earlier run"), false);
+			ku_task_set(e, t, js, KU_OK, js == KU_STATE_DONE ?
+			    _("finished in an earlier run") :
+			    _("skipped in an earlier run; a run without "
+			    "--resume tries it again"), false);
 			st->n_finished++;
 		}
 	}

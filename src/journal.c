@@ -86,6 +86,17 @@ ku_table_put(struct ku_journal *j, char *key, enum ku_state st)
 	j->used++;
 }
 
+/* After a reset (kubeup down undid the install) nothing is finished. */
+static void
+ku_table_clear(struct ku_journal *j)
+{
+	for (size_t i = 0; i < j->cap; i++) {
+		free(j->tab[i].key);
+		j->tab[i].key = NULL;
+	}
+	j->used = 0;
+}
+
 static int
 ku_table_get(const struct ku_journal *j, const char *key)
 {
@@ -169,6 +180,8 @@ ku_journal_apply(struct ku_journal *j, const char *json)
 			goto out;
 		if (strcmp(what, "run-start") == 0)
 			j->runs++;
+		else if (strcmp(what, "reset") == 0)
+			ku_table_clear(j);
 		ok = true;
 	}
 out:
@@ -368,6 +381,8 @@ ku_journal_mark(struct ku_journal *j, const char *what, const char *note)
 	rc = ku_journal_append(j, o);
 	if (rc == KU_OK && strcmp(what, "run-start") == 0)
 		j->runs++;
+	else if (rc == KU_OK && strcmp(what, "reset") == 0)
+		ku_table_clear(j);
 	pthread_mutex_unlock(&j->lock);
 	json_object_put(o);
 	return rc;

@@ -27,7 +27,8 @@ void ku_journal_close(struct ku_journal *j);
 ku_rc ku_journal_record(struct ku_journal *j, const char *phase,
     const char *substep, const char *target, enum ku_state state, ku_rc err,
     const char *message);
-/* Appends a run marker ("run-start", "run-end") with a note. */
+/* Appends a run marker ("run-start", "run-end") with a note. "reset"
+ * forgets every state recorded before it (kubeup down undid them). */
 ku_rc ku_journal_mark(struct ku_journal *j, const char *what,
     const char *note);
 

@@ -247,7 +247,19 @@ ku_cmd_dry_run(const struct ku_cli *cli, const struct ku_spec *spec)
 struct ku_sigctx {
 	struct ku_run *run;
 	sigset_t set;
+	pthread_t canceller;
+	bool cancelling;
 };
+
+/* Cancels the run from a thread of its own, so that the signal thread is
+ * back in sigwait() at once and a second signal always stops kubeup, even
+ * when the engine's lock is held long (a stalled terminal). */
+static void *
+ku_cancel_thread(void *arg)
+{
+	ku_run_cancel(arg);
+	return NULL;
+}
 
 static void *
 ku_signal_thread(void *arg)
@@ -263,7 +275,12 @@ ku_signal_thread(void *arg)
 		if (++count == 1) {
 			fprintf(stderr, _("kubeup: stopping: waiting for the "
 			    "work under way to end (interrupt again to stop at once)\n"));
-			ku_run_cancel(ctx->run);
+			/* Joined by main before the run is closed. */
+			if (pthread_create(&ctx->canceller, NULL,
+			    ku_cancel_thread, ctx->run) == 0)
+				ctx->cancelling = true;
+			else
+				ku_run_cancel(ctx->run);
 		} else {
 			/* Every journal record is whole on disk already. */
 			fprintf(stderr, _("kubeup: stopped at once; the journal "
@@ -327,9 +344,7 @@ ku_summary(FILE *out, ku_rc rc, const struct ku_spec *spec,
 		break;
 	case KU_ERR_INTERRUPTED:
 		fprintf(out, _("kubeup: interrupted; resume with: kubeup "
-		    "--batch %s --resume --state-dir %s\n"),
-		    cli->batch ? cli->batch : cli->file,
-		    ku_run_state_dir(run));
+		    "--resume --state-dir %s\n"), ku_run_state_dir(run));
 		break;
 	case KU_ERR_PREREQ:
 		fprintf(out, _("kubeup: nothing was run: a phase that the "
@@ -337,9 +352,8 @@ ku_summary(FILE *out, ku_rc rc, const struct ku_spec *spec,
 		break;
 	default:
 		fprintf(out, _("kubeup: failed (%s); log: %s; after fixing "
-		    "the cause: kubeup --batch %s --resume --state-dir %s\n"),
+		    "the cause: kubeup --resume --state-dir %s\n"),
 		    ku_strerror(rc), ku_run_log_path(run),
-		    cli->batch ? cli->batch : cli->file,
 		    ku_run_state_dir(run));
 		break;
 	}
@@ -416,6 +430,8 @@ ku_cmd_batch(const struct ku_cli *cli, const char *path)
 
 	pthread_kill(sigthread, SIGUSR1);
 	pthread_join(sigthread, NULL);
+	if (sig.cancelling)
+		pthread_join(sig.canceller, NULL);
 
 	ku_summary(batch.format == KU_EVENTS_JSON ? stderr : stdout, rc,
 	    spec, run, cli, &skipped, &failed);

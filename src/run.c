@@ -123,6 +123,17 @@ ku_run_compare_saved(struct ku_run *run, const char *saved_path, char **err)
 		goto out;
 	}
 	ku_spec_diff(saved, run->spec, &keys);
+	/* How the engine works (parallelism, retries, on_failure) may change
+	 * between runs; what it installs may not. */
+	for (size_t i = 0; i < keys.n; ) {
+		if (ku_str_has_prefix(keys.v[i], "engine.")) {
+			free(keys.v[i]);
+			keys.v[i] = keys.v[--keys.n];
+			keys.v[keys.n] = NULL;
+		} else {
+			i++;
+		}
+	}
 	if (keys.n > 0) {
 		char *list = ku_strjoin((const char *const *)keys.v, keys.n,
 		    ", ");
@@ -303,6 +314,8 @@ ku_run_execute(struct ku_run *run, const struct ku_frontend *fe,
 				    xstrdup(ku_strerror(rc)));
 			else
 				free(err);
+			if (provider->close)
+				provider->close(eo.provider_state);
 			ku_plan_free(plan);
 			return rc;
 		}
@@ -321,6 +334,12 @@ ku_run_execute(struct ku_run *run, const struct ku_frontend *fe,
 	run->engine = NULL;
 	pthread_mutex_unlock(&run->lock);
 
+	/* A down that undid everything: nothing is finished any more, so a
+	 * later --resume or --phases cannot believe otherwise. */
+	if (rc == KU_OK && run->opts.teardown &&
+	    ku_engine_skipped(engine)->n == 0 &&
+	    ku_journal_mark(run->journal, "reset", "down") != KU_OK)
+		rc = KU_ERR_JOURNAL;
 	for (size_t i = 0; skipped && i < ku_engine_skipped(engine)->n; i++)
 		ku_strv_push(skipped, ku_engine_skipped(engine)->v[i]);
 	for (size_t i = 0; failed && i < ku_engine_failed(engine)->n; i++)

@@ -735,9 +735,11 @@ static const char ku_runtime_start[] =
 	"set -eu\n"
 	"systemctl daemon-reload\n"
 	"systemctl enable containerd >/dev/null 2>&1 || systemctl enable containerd\n"
-	"if [ -f /var/lib/kubeup/containerd.changed ] || ! systemctl is-active -q containerd; then\n"
+	"want=$(sha256sum /etc/containerd/config.toml | cut -d' ' -f1)\n"
+	"have=$(cat /var/lib/kubeup/containerd.sha256 2>/dev/null || true)\n"
+	"if [ \"$want\" != \"$have\" ] || ! systemctl is-active -q containerd; then\n"
 	"  systemctl restart containerd\n"
-	"  rm -f /var/lib/kubeup/containerd.changed\n"
+	"  echo \"$want\" > /var/lib/kubeup/containerd.sha256\n"
 	"fi\n"
 	"systemctl is-active -q containerd\n";
 
@@ -814,10 +816,9 @@ ku_runtime(struct ku_task *t)
 		    &changed);
 	if (rc != KU_OK)
 		return rc;
+	/* containerd restarts when its configuration is not the one it was
+	 * last started with, whatever happened between the two steps. */
 	ku_buf_init(&script, 0);
-	if (changed)
-		ku_script_raw_text(&script,
-		    "touch /var/lib/kubeup/containerd.changed\n");
 	ku_script_raw_text(&script, ku_runtime_start);
 	rc = ku_run_script(t, _("start the container runtime"), script.data,
 	    &res);
@@ -920,9 +921,9 @@ ku_check_reach(struct ku_task *t)
 		ku_script_word(&script, m->address);
 		ku_script_raw_text(&script, " ");
 		ku_script_word(&script, port);
-		ku_script_raw_text(&script, " 2>/dev/null || failed=\"$failed ");
+		ku_script_raw_text(&script, " 2>/dev/null || failed=\"$failed \"");
 		ku_script_word(&script, m->name);
-		ku_script_raw_text(&script, "\"\n");
+		ku_script_raw_text(&script, "\n");
 	}
 	ku_script_raw_text(&script, "if [ -n \"$failed\" ]; then echo "
 	    "\"cannot reach:$failed\" >&2; exit 1; fi\n");

@@ -460,6 +460,38 @@ test_phase_markers_and_runs(void **state)
 	ku_journal_close(j);
 }
 
+/* kubeup down undid the install: a reset forgets what came before it, in
+ * this process and when the journal is read again; later records count. */
+static void
+test_reset(void **state)
+{
+	struct fx *f = *state;
+	struct ku_journal *j = NULL;
+
+	assert_int_equal(ku_journal_open(f->path, &j, NULL), KU_OK);
+	assert_int_equal(ku_journal_mark(j, "run-start", NULL), KU_OK);
+	assert_int_equal(ku_journal_mark_phase(j, "1", KU_STATE_DONE), KU_OK);
+	assert_int_equal(ku_journal_record(j, "1", "connect", "master",
+	    KU_STATE_DONE, KU_OK, NULL), KU_OK);
+	assert_int_equal(ku_journal_mark(j, "reset", "down"), KU_OK);
+	assert_false(ku_journal_phase_done(j, "1"));
+	assert_int_equal(ku_journal_state(j, "1", "connect", "master"),
+	    KU_STATE_PENDING);
+	assert_int_equal(ku_journal_record(j, "1", "connect", "node-1",
+	    KU_STATE_DONE, KU_OK, NULL), KU_OK);
+	ku_journal_close(j);
+
+	j = NULL;
+	assert_int_equal(ku_journal_open(f->path, &j, NULL), KU_OK);
+	assert_false(ku_journal_phase_done(j, "1"));
+	assert_int_equal(ku_journal_state(j, "1", "connect", "master"),
+	    KU_STATE_PENDING);
+	assert_int_equal(ku_journal_state(j, "1", "connect", "node-1"),
+	    KU_STATE_DONE);
+	assert_int_equal(ku_journal_runs(j), 1);
+	ku_journal_close(j);
+}
+
 static void
 test_many_records(void **state)
 {
@@ -780,6 +812,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_survive_close_open,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_last_state_wins, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_torn_last_record, setup,
