@@ -649,22 +649,6 @@ make_www(void)
 	}
 }
 
-static bool
-port_open(int port)
-{
-	struct sockaddr_in a;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool ok;
-
-	memset(&a, 0, sizeof a);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a.sin_port = htons((uint16_t)port);
-	ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-	close(fd);
-	return ok;
-}
-
 static void
 nginx_stop(void)
 {
@@ -759,7 +743,7 @@ nginx_start(void)
 		for (long wait = 5; ku_now_ms() < end;
 		    wait = wait < 200 ? wait * 2 : wait) {
 			int status;
-			if (port_open(E.port)) {
+			if (tl_port_open(E.port)) {
 				ku_buf_free(&c);
 				free(tmp);
 				return true;

@@ -155,22 +155,6 @@ free_port(void)
 	return port;
 }
 
-static bool
-port_open(int port)
-{
-	struct sockaddr_in a;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool ok;
-
-	memset(&a, 0, sizeof a);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a.sin_port = htons((uint16_t)port);
-	ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-	close(fd);
-	return ok;
-}
-
 /* A listening socket on 127.0.0.1 (port in *port). */
 static int
 listener(int backlog, int *port)
@@ -295,7 +279,7 @@ sshd_start(struct sshd *d, const char *name, int port)
 		}
 		setpgid(d->pid, d->pid);
 		while (ku_now_ms() < deadline) {
-			if (port_open(d->port))
+			if (tl_port_open(d->port))
 				return;
 			if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
 				d->pid = 0;
@@ -380,7 +364,7 @@ sshd_stop(struct sshd *d)
 		tl_sleep_ms(5);
 	d->pid = 0;
 	/* The port is free again once connecting is refused. */
-	while (port_open(d->port) && ku_now_ms() < deadline)
+	while (tl_port_open(d->port) && ku_now_ms() < deadline)
 		tl_sleep_ms(5);
 }
 

@@ -6,17 +6,21 @@
 #ifndef KU_TESTLIB_H
 #define KU_TESTLIB_H
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <ftw.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -29,6 +33,25 @@
 
 /* Seconds any single wait in a test may take before the test fails. */
 #define TL_DEADLINE_S 20
+
+/* True when something accepts TCP connections on 127.0.0.1:port (the
+ * tests' servers are polled with it until they are ready). */
+static inline bool
+tl_port_open(int port)
+{
+	struct sockaddr_in a;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
+	ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
 
 /* A fresh folder under $TMPDIR (or /tmp); the caller frees the string and
  * removes the folder with tl_rmtree(). */
