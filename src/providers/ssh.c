@@ -198,6 +198,18 @@ ku_machine_index(const struct ku_spec *spec, const struct ku_machine *m)
 	return m == &spec->master ? 0 : (size_t)(m - spec->nodes) + 1;
 }
 
+/* Records a transport's failure (its message, taken and freed) on the
+ * task; returns rc. Call it after the transport, never around it: the
+ * order in which a call's arguments are evaluated is unspecified. */
+static ku_rc
+ku_failed(struct ku_task *t, ku_rc rc, char *err)
+{
+	if (rc != KU_OK)
+		ku_task_fail(t, rc, "%s", err ? err : ku_strerror(rc));
+	free(err);
+	return rc;
+}
+
 /* --- sessions --- */
 
 static void
@@ -257,12 +269,11 @@ ku_session(struct ku_task *t, struct ku_ssh_conn **out)
 	}
 	*out = slot->conn;
 	pthread_mutex_unlock(&slot->lock);
-	if (rc != KU_OK) {
-		ku_task_fail(t, rc, "%s", err ? err : ku_strerror(rc));
-		free(err);
-	}
-	return rc;
+	return ku_failed(t, rc, err);
 }
+
+static ku_rc ku_ssh_exec_op(struct ku_task *t, const struct ku_machine *m,
+    const char *script, struct ku_exec_result *res);
 
 /* Runs a script privileged on the task's machine. Output goes to the log;
  * a non-zero exit fails the task with the script's last lines of stderr,
@@ -271,23 +282,15 @@ static ku_rc
 ku_run_script(struct ku_task *t, const char *what, const char *script,
     struct ku_exec_result *res)
 {
-	struct ku_ssh_conn *conn;
-	char *err = NULL;
 	ku_rc rc;
 
 	/* res is the caller's to free, whatever happens. */
 	ku_buf_init(&res->out, KU_SSH_OUTPUT_MAX);
 	ku_buf_init(&res->err, KU_SSH_OUTPUT_MAX);
 	res->exit_status = -1;
-	rc = ku_session(t, &conn);
+	rc = ku_ssh_exec_op(t, ku_task_machine(t), script, res);
 	if (rc != KU_OK)
 		return rc;
-	rc = ku_ssh_exec(conn, script, KU_SSH_PRIVILEGED, 0, res, &err);
-	if (rc != KU_OK) {
-		ku_task_fail(t, rc, "%s", err ? err : ku_strerror(rc));
-		free(err);
-		return rc;
-	}
 	if (res->out.len)
 		ku_task_log(t, KU_LOG_DEBUG, "%s: stdout:\n%s", what,
 		    res->out.data);
@@ -341,9 +344,8 @@ ku_ensure_binaries(struct ku_task *t, struct ku_ssh_state *st)
 		if (ku_task_cancelled(t))
 			return KU_ERR_INTERRUPTED;
 		rc = ku_http_fetch(&o, &req, &res, &err);
+		rc = ku_failed(t, rc, err);
 		if (rc != KU_OK) {
-			ku_task_fail(t, rc, "%s", err ? err : ku_strerror(rc));
-			free(err);
 			ku_http_result_free(&res);
 			break;
 		}
@@ -775,11 +777,9 @@ ku_place_rendered(struct ku_task *t, const char *path, bool *changed)
 		return rc;
 	rc = ku_ssh_upload_mem(conn, f->content, f->len, f->path, f->mode,
 	    &skipped, &err);
-	if (rc != KU_OK) {
-		ku_task_fail(t, rc, "%s", err ? err : ku_strerror(rc));
-		free(err);
+	rc = ku_failed(t, rc, err);
+	if (rc != KU_OK)
 		return rc;
-	}
 	ku_task_log(t, KU_LOG_INFO, "%s: %s", f->path,
 	    skipped ? "unchanged" : "placed");
 	if (changed)
@@ -857,12 +857,10 @@ ku_upload_binaries(struct ku_task *t)
 			return rc;
 		}
 		rc = ku_ssh_upload(conn, &up, &skipped, &err);
-		if (rc != KU_OK)
-			ku_task_fail(t, rc, "%s", err ? err : ku_strerror(rc));
-		else
+		rc = ku_failed(t, rc, err);
+		if (rc == KU_OK)
 			ku_task_log(t, KU_LOG_INFO, "%s: %s", remote,
 			    skipped ? "unchanged" : "uploaded");
-		free(err);
 		free(remote);
 	}
 	return rc;
@@ -1012,10 +1010,7 @@ ku_ssh_exec_op(struct ku_task *t, const struct ku_machine *m,
 	if (rc != KU_OK)
 		return rc;
 	rc = ku_ssh_exec(conn, script, KU_SSH_PRIVILEGED, 0, res, &err);
-	if (rc != KU_OK)
-		ku_task_fail(t, rc, "%s", err ? err : ku_strerror(rc));
-	free(err);
-	return rc;
+	return ku_failed(t, rc, err);
 }
 
 static ku_rc
@@ -1030,10 +1025,7 @@ ku_ssh_upload_op(struct ku_task *t, const struct ku_machine *m,
 		return rc;
 	rc = ku_ssh_upload_file(conn, local_path, remote_path, mode, NULL,
 	    &err);
-	if (rc != KU_OK)
-		ku_task_fail(t, rc, "%s", err ? err : ku_strerror(rc));
-	free(err);
-	return rc;
+	return ku_failed(t, rc, err);
 }
 
 /* --- phase 1 --- */
