@@ -222,6 +222,8 @@ prepare(int argc, char **argv)
 		write_file(p, "", 0644);
 		path(p, "%s/ns/%s.uts", run, machine);
 		write_file(p, "", 0644);
+		path(p, "%s/ns/%s.cgroup", run, machine);
+		write_file(p, "", 0644);
 	}
 	return 0;
 }
@@ -249,6 +251,169 @@ static int
 cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+
+/* --- cgroups ---------------------------------------------------------- */
+
+/* Each machine has a cgroup of its own in every hierarchy the host mounts
+ * under /sys/fs/cgroup (kusim<ID>/<NAME>), and a cgroup namespace rooted
+ * there, in which it mounts those hierarchies afresh. Its kubelet and
+ * containerd then see "/" as the machine's own cgroup: kubepods of several
+ * machines on one host never collide, and `sim down` finds every process
+ * of a machine in its cgroup. */
+#define MAX_HIER 16
+struct hier {
+	char dir[64];     /* under /sys/fs/cgroup: "memory", "unified" */
+	char type[16];    /* "cgroup" or "cgroup2" */
+	char opts[128];   /* the controllers: "memory", "none,name=systemd" */
+};
+static struct hier hiers[MAX_HIER];
+static int n_hiers = -1;
+
+static void
+find_hierarchies(void)
+{
+	char line[8192], *fields[12], *sep, *fstype, *opts, *save, *o, *os;
+	FILE *f;
+
+	if (n_hiers >= 0)
+		return;
+	n_hiers = 0;
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		fail("open", "/proc/self/mountinfo");
+	while (fgets(line, sizeof line, f) && n_hiers < MAX_HIER) {
+		struct hier *h = &hiers[n_hiers];
+		int nf = 0;
+		char *mp, *base;
+
+		sep = strstr(line, " - ");
+		if (!sep)
+			continue;
+		*sep = 0;
+		fstype = strtok_r(sep + 3, " ", &save);
+		(void)strtok_r(NULL, " ", &save);   /* source */
+		opts = strtok_r(NULL, " \n", &save);
+		for (char *t = strtok_r(line, " ", &save); t && nf < 12;
+		    t = strtok_r(NULL, " ", &save))
+			fields[nf++] = t;
+		if (nf < 5 || !fstype || !opts)
+			continue;
+		if (strcmp(fstype, "cgroup") && strcmp(fstype, "cgroup2"))
+			continue;
+		mp = unescape(fields[4]);
+		if (strncmp(mp, "/sys/fs/cgroup", 14) ||
+		    (mp[14] != '/' && mp[14] != 0))
+			continue;
+		base = mp[14] ? mp + 15 : mp + 14;
+		if (strchr(base, '/') || strlen(base) >= sizeof h->dir)
+			continue;
+		snprintf(h->dir, sizeof h->dir, "%s", base);
+		snprintf(h->type, sizeof h->type, "%s", fstype);
+		h->opts[0] = 0;
+		for (o = strtok_r(opts, ",", &os); o; o = strtok_r(NULL, ",", &os)) {
+			if (!strcmp(o, "rw") || !strcmp(o, "ro"))
+				continue;
+			if (strlen(h->opts) + strlen(o) + 2 >= sizeof h->opts)
+				break;
+			if (h->opts[0])
+				strcat(h->opts, ",");
+			strcat(h->opts, o);
+		}
+		if (!strcmp(fstype, "cgroup") && !h->opts[0])
+			continue;
+		n_hiers++;
+	}
+	fclose(f);
+}
+
+static void
+copy_value(const char *from_dir, const char *to_dir, const char *file)
+{
+	char a[PATH_MAX], b[PATH_MAX], buf[4096];
+	ssize_t n;
+	int fd;
+
+	path(a, "%s/%s", from_dir, file);
+	fd = open(a, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail("open", a);
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		fail("read", a);
+	path(b, "%s/%s", to_dir, file);
+	fd = open(b, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, buf, (size_t)n) != n)
+		fail("write", b);
+	close(fd);
+}
+
+/* Makes /sys/fs/cgroup/<h>/kusim<ID>/<NAME> in every hierarchy and moves
+ * this process there. */
+static void
+enter_machine_cgroups(const char *id)
+{
+	char rig[PATH_MAX], own[PATH_MAX], root[PATH_MAX], pid[32];
+	int i, fd, len;
+
+	find_hierarchies();
+	for (i = 0; i < n_hiers; i++) {
+		const struct hier *h = &hiers[i];
+		int cpuset = strstr(h->opts, "cpuset") != NULL;
+
+		path(root, "/sys/fs/cgroup/%s", h->dir);
+		path(rig, "%s/kusim%s", root, id);
+		path(own, "%s/%s", rig, machine);
+		if (mkdir(rig, 0755) < 0 && errno != EEXIST)
+			fail("mkdir", rig);
+		if (cpuset) {   /* a new cpuset has no CPUs until given some */
+			copy_value(root, rig, "cpuset.cpus");
+			copy_value(root, rig, "cpuset.mems");
+		}
+		if (mkdir(own, 0755) < 0 && errno != EEXIST)
+			fail("mkdir", own);
+		if (cpuset) {
+			copy_value(rig, own, "cpuset.cpus");
+			copy_value(rig, own, "cpuset.mems");
+		}
+		path(rig, "%s/cgroup.procs", own);
+		fd = open(rig, O_WRONLY | O_CLOEXEC);
+		len = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+		if (fd < 0 || write(fd, pid, (size_t)len) != len)
+			fail("join", rig);
+		close(fd);
+	}
+}
+
+/* In the machine's mount and cgroup namespaces: a tmpfs on /sys/fs/cgroup
+ * with every hierarchy mounted again, rooted at the machine's cgroup. */
+static void
+mount_machine_cgroups(void)
+{
+	char p[PATH_MAX];
+	int i;
+
+	if (mount("cgroup", "/sys/fs/cgroup", "tmpfs",
+	    MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
+		fail("mount tmpfs on", "/sys/fs/cgroup");
+	for (i = 0; i < n_hiers; i++) {
+		const struct hier *h = &hiers[i];
+
+		path(p, "/sys/fs/cgroup/%s", h->dir);
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			fail("mkdir", p);
+		if (mount("cgroup", p, h->type, MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		    strcmp(h->type, "cgroup2") ? h->opts : NULL) < 0)
+			fail("mount cgroup", p);
+	}
+	/* the combined names some programs look for */
+	if (!access("/sys/fs/cgroup/cpu", F_OK) &&
+	    !access("/sys/fs/cgroup/cpuacct", F_OK)) {
+		if (symlink("cpu", "/sys/fs/cgroup/cpu,cpuacct") < 0 && errno != EEXIST)
+			fail("symlink", "/sys/fs/cgroup/cpu,cpuacct");
+	}
 }
 
 /* Let go of what the new mount namespace copied and must not hold: the
@@ -383,18 +548,12 @@ build_machine(const char *dir, const char *id, const char *m)
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		fail("make private", "/");
-	/* /sys as this network namespace sees it, with the host's cgroups */
-	if (detach_foreign()) {
-		path(a, "%s/.cgroup", m);
-		if (mount("/sys/fs/cgroup", a, NULL, MS_BIND | MS_REC, NULL) < 0)
-			fail("bind-mount", "/sys/fs/cgroup");
-		if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-			fail("mount", "/sys");
-		if (mount(a, "/sys/fs/cgroup", NULL, MS_MOVE, NULL) < 0)
-			fail("move to", "/sys/fs/cgroup");
-	} else if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+	/* /sys as this network namespace sees it, with the machine's own
+	 * cgroups (see mount_machine_cgroups) */
+	(void)detach_foreign();
+	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		fail("mount", "/sys");
-	}
+	mount_machine_cgroups();
 	/* /etc, /usr, /var: the host's, under the rig's shared layer, under
 	 * the machine's own writable layer */
 	for (i = 0; i < sizeof layers / sizeof layers[0]; i++) {
@@ -484,8 +643,9 @@ start_one(const char *dir, const char *id, int plen, const char *run,
 		if (setns(net, CLONE_NEWNET) < 0)
 			fail("join", p);
 		close(net);
-		if (unshare(CLONE_NEWNS | CLONE_NEWUTS) < 0)
-			fail("unshare", "mount and UTS namespaces");
+		enter_machine_cgroups(id);
+		if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWCGROUP) < 0)
+			fail("unshare", "mount, UTS and cgroup namespaces");
 		if (write(fds[1], "u", 1) != 1)
 			_exit(1);
 		if (sethostname(machine, strlen(machine)) < 0)
@@ -522,6 +682,10 @@ start_one(const char *dir, const char *id, int plen, const char *run,
 			fprintf(stderr, "%s: bind %s: %s\n", machine, q, strerror(errno));
 		path(p, "/proc/%d/ns/uts", (int)pid);
 		path(q, "%s/ns/%s.uts", run, machine);
+		if (mount(p, q, NULL, MS_BIND, NULL) < 0)
+			fprintf(stderr, "%s: bind %s: %s\n", machine, q, strerror(errno));
+		path(p, "/proc/%d/ns/cgroup", (int)pid);
+		path(q, "%s/ns/%s.cgroup", run, machine);
 		if (mount(p, q, NULL, MS_BIND, NULL) < 0)
 			fprintf(stderr, "%s: bind %s: %s\n", machine, q, strerror(errno));
 	} else if (n > 0) {
