@@ -72,6 +72,11 @@ static const char *const hostkey_names[] = {
 static const char *const runtime_names[] = {
 	[KU_RUNTIME_CONTAINERD] = "containerd", NULL
 };
+static const char *const cgroup_driver_names[] = {
+	[KU_CGROUP_SYSTEMD] = "systemd",
+	[KU_CGROUP_CGROUPFS] = "cgroupfs",
+	NULL
+};
 static const char *const on_failure_names[] = {
 	[KU_ON_FAILURE_ABORT] = "abort",
 	[KU_ON_FAILURE_SKIP] = "skip",
@@ -861,6 +866,10 @@ static const struct key keys[] = {
 	{ .path = "runtime", .type = KT_GROUP },
 	{ .path = "runtime.type", .type = KT_ENUM, SPEC(runtime),
 	  .names = runtime_names },
+	{ .path = "runtime.cgroup_driver", .type = KT_ENUM,
+	  SPEC(cgroup_driver), .names = cgroup_driver_names,
+	  .help = N_("Who manages the containers' cgroups: \"systemd\" "
+	      "(machines that run systemd, the usual case) or \"cgroupfs\".") },
 
 	{ .path = "images", .type = KT_GROUP },
 	{ .path = "images.registry", .type = KT_STRING, SPEC(registry),

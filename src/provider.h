@@ -3,6 +3,8 @@
 #ifndef KU_PROVIDER_H
 #define KU_PROVIDER_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "plan.h"
@@ -15,13 +17,20 @@ struct ku_exec_result {
 };
 
 struct ku_log;
+struct ku_render_set;
 
 /* What a run gives its provider. */
 struct ku_provider_env {
 	struct ku_log *log;
 	const char *state_dir;
-	const char *templates_dir;   /* --templates, or NULL */
 	bool purge;                  /* down: remove installed packages too */
+};
+
+/* What a run gives the phases' actions (ku_task_user()). */
+struct ku_deploy {
+	const struct ku_spec *spec;
+	const char *state_dir;
+	const struct ku_render_set *files;
 };
 
 struct ku_provider {
@@ -37,9 +46,15 @@ struct ku_provider {
 	/* Runs a script on a machine (privileged when the spec says sudo). */
 	ku_rc (*exec)(struct ku_task *task, const struct ku_machine *m,
 	    const char *script, struct ku_exec_result *res);
-	/* Places a local file on a machine with a mode (owner root). */
+	/* Places a local file, or len bytes of memory, on a machine with a
+	 * mode (owner root). A file the machine has already, byte for byte,
+	 * is not sent again; *changed (may be NULL) says whether it was. */
 	ku_rc (*upload)(struct ku_task *task, const struct ku_machine *m,
-	    const char *local_path, const char *remote_path, mode_t mode);
+	    const char *local_path, const char *remote_path, mode_t mode,
+	    bool *changed);
+	ku_rc (*place)(struct ku_task *task, const struct ku_machine *m,
+	    const void *data, size_t len, const char *remote_path,
+	    mode_t mode, bool *changed);
 	/* The phase that undoes on the machines what an install did (kubeup
 	 * down), run by the same engine. */
 	const struct ku_phase_def *teardown;
@@ -52,7 +67,15 @@ const struct ku_provider *ku_provider_get(enum ku_provider_type type);
 ku_rc ku_task_exec(struct ku_task *task, const char *script,
     struct ku_exec_result *res);
 ku_rc ku_task_upload(struct ku_task *task, const char *local_path,
-    const char *remote_path, mode_t mode);
+    const char *remote_path, mode_t mode, bool *changed);
+ku_rc ku_task_place(struct ku_task *task, const void *data, size_t len,
+    const char *remote_path, mode_t mode, bool *changed);
+/* Places the file rendered for the task's machine at path (as listed in
+ * render.c); fails naming it when nothing was rendered there. */
+ku_rc ku_task_place_rendered(struct ku_task *task, const char *path,
+    bool *changed);
+/* The run's context for the phases' actions. */
+const struct ku_deploy *ku_task_deploy(const struct ku_task *task);
 void ku_exec_result_init(struct ku_exec_result *res);
 void ku_exec_result_free(struct ku_exec_result *res);
 

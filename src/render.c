@@ -19,6 +19,7 @@
 #include "render.h"
 #include "template.h"
 #include "util.h"
+#include "versions.h"
 
 #define KU_DEFAULT_REGISTRY "registry.k8s.io"
 #define KU_API_SERVER_PORT 6443
@@ -31,49 +32,49 @@
 
 /* --- images --- */
 
-/* The images of one release. An image is <registry>/<name>:<tag>, the
+/* The images of a release. An image is <registry>/<name>:<tag>, the
  * registry being images.registry. With the default registry, images that
  * registry.k8s.io does not carry come from where their project publishes
  * them (home); an air-gapped mirror must hold every image under <name>.
- *
- * These are the tags that go with Kubernetes 1.35 (kubeadm 1.35's etcd,
- * pause and CoreDNS). The version table (versions.c) will own them, per
- * release; until then this is the one place they are written. */
+ * Tags that do not follow the cluster's version come from the version
+ * table (versions.c). */
 struct ku_image {
 	const char *var;      /* template variable */
 	const char *name;
-	const char *tag;      /* NULL: "v" and the cluster's version */
+	int tag;              /* enum ku_version_image; -1: "v" + version */
 	const char *home;     /* NULL: registry.k8s.io */
 };
 
 static const struct ku_image ku_images[] = {
-	{ .var = "image_kube_apiserver", .name = "kube-apiserver" },
+	{ .var = "image_kube_apiserver", .name = "kube-apiserver", .tag = -1 },
 	{ .var = "image_kube_controller_manager",
-	  .name = "kube-controller-manager" },
-	{ .var = "image_kube_scheduler", .name = "kube-scheduler" },
-	{ .var = "image_kube_proxy", .name = "kube-proxy" },
-	{ .var = "image_etcd", .name = "etcd", .tag = "3.6.6-0" },
-	{ .var = "image_pause", .name = "pause", .tag = "3.10.1" },
-	{ .var = "image_coredns", .name = "coredns/coredns", .tag = "v1.13.1" },
+	  .name = "kube-controller-manager", .tag = -1 },
+	{ .var = "image_kube_scheduler", .name = "kube-scheduler", .tag = -1 },
+	{ .var = "image_kube_proxy", .name = "kube-proxy", .tag = -1 },
+	{ .var = "image_etcd", .name = "etcd", .tag = KU_VIMG_ETCD },
+	{ .var = "image_pause", .name = "pause", .tag = KU_VIMG_PAUSE },
+	{ .var = "image_coredns", .name = "coredns/coredns",
+	  .tag = KU_VIMG_COREDNS },
 	{ .var = "image_flannel", .name = "flannel-io/flannel",
-	  .tag = "v0.27.4", .home = "ghcr.io" },
+	  .tag = KU_VIMG_FLANNEL, .home = "ghcr.io" },
 	{ .var = "image_flannel_cni_plugin",
 	  .name = "flannel-io/flannel-cni-plugin",
-	  .tag = "v1.8.0-flannel1", .home = "ghcr.io" },
+	  .tag = KU_VIMG_FLANNEL_CNI, .home = "ghcr.io" },
 	{ .var = "image_calico_node", .name = "calico/node",
-	  .tag = "v3.31.3", .home = "quay.io" },
+	  .tag = KU_VIMG_CALICO, .home = "quay.io" },
 	{ .var = "image_calico_cni", .name = "calico/cni",
-	  .tag = "v3.31.3", .home = "quay.io" },
+	  .tag = KU_VIMG_CALICO, .home = "quay.io" },
 	{ .var = "image_calico_kube_controllers",
 	  .name = "calico/kube-controllers",
-	  .tag = "v3.31.3", .home = "quay.io" },
+	  .tag = KU_VIMG_CALICO, .home = "quay.io" },
 	{ .var = "image_dashboard", .name = "kubernetesui/dashboard",
-	  .tag = "v2.7.0", .home = "docker.io" },
+	  .tag = KU_VIMG_DASHBOARD, .home = "docker.io" },
 	{ .var = "image_dashboard_metrics_scraper",
 	  .name = "kubernetesui/metrics-scraper",
-	  .tag = "v1.0.8", .home = "docker.io" },
+	  .tag = KU_VIMG_METRICS_SCRAPER, .home = "docker.io" },
 	{ .var = "image_metrics_server",
-	  .name = "metrics-server/metrics-server", .tag = "v0.8.0" },
+	  .name = "metrics-server/metrics-server",
+	  .tag = KU_VIMG_METRICS_SERVER },
 };
 
 /* "<registry>/<name>:<tag>"; caller frees. */
@@ -82,9 +83,10 @@ ku_image_ref(const struct ku_image *im, const char *registry,
     bool is_default, const char *version)
 {
 	const char *from = is_default && im->home ? im->home : registry;
+	const struct ku_version *v = ku_version_profile(version);
 
-	if (im->tag)
-		return xasprintf("%s/%s:%s", from, im->name, im->tag);
+	if (im->tag >= 0 && v->tags[im->tag])
+		return xasprintf("%s/%s:%s", from, im->name, v->tags[im->tag]);
 	return xasprintf("%s/%s:v%s", from, im->name, version);
 }
 
@@ -224,6 +226,8 @@ static const struct ku_render_def ku_render_defs[] = {
 	  .path = "/etc/systemd/system/kubelet.service", .mode = 0644 },
 	{ .template = "containerd/config.toml", .scope = KU_SCOPE_MACHINES,
 	  .path = "/etc/containerd/config.toml", .mode = 0644 },
+	{ .template = "manifests/audit-policy.yaml", .scope = KU_SCOPE_MASTER,
+	  .path = "/etc/kubernetes/audit-policy.yaml", .mode = 0644 },
 	{ .template = "manifests/etcd.yaml", .scope = KU_SCOPE_MASTER,
 	  .path = "/etc/kubernetes/manifests/etcd.yaml", .mode = 0644 },
 	{ .template = "manifests/kube-apiserver.yaml",
@@ -437,6 +441,26 @@ ku_render_images(const struct ku_spec *spec, struct ku_tvars *vars,
 	return KU_OK;
 }
 
+/* What the version table says the files of this release do differently,
+ * and the cgroup driver of the runtime and the kubelet. */
+static void
+ku_render_version_vars(const struct ku_spec *spec, struct ku_tvars *vars)
+{
+	const struct ku_version *v = ku_version_profile(spec->version);
+	bool systemd = spec->cgroup_driver == KU_CGROUP_SYSTEMD;
+
+	ku_tvars_set_bool(vars, "close_insecure_ports", v->close_insecure_ports);
+	ku_tvars_set(vars, "scheduler_live_path",
+	    v->scheduler_healthz_only ? "/healthz" : "/livez");
+	ku_tvars_set(vars, "scheduler_ready_path",
+	    v->scheduler_healthz_only ? "/healthz" : "/readyz");
+	ku_tvars_set_bool(vars, "kubelet_runtime_flags",
+	    v->kubelet_runtime_flags);
+	ku_tvars_set_bool(vars, "fail_cgroup_v1_field", !v->no_fail_cgroup_v1);
+	ku_tvars_set(vars, "cgroup_driver", systemd ? "systemd" : "cgroupfs");
+	ku_tvars_set_bool(vars, "systemd_cgroup", systemd);
+}
+
 /* The variables every template sees. */
 static ku_rc
 ku_render_cluster_vars(const struct ku_spec *spec, struct ku_tvars **out,
@@ -497,6 +521,7 @@ ku_render_cluster_vars(const struct ku_spec *spec, struct ku_tvars **out,
 
 	ku_tvars_set(vars, "cluster_name", spec->name);
 	ku_tvars_set(vars, "kubernetes_version", spec->version);
+	ku_render_version_vars(spec, vars);
 	ku_tvars_set(vars, "pod_cidr", spec->pod_cidr);
 	ku_tvars_set_bool(vars, "pod_ipv6", pods.family == AF_INET6);
 	ku_tvars_setf(vars, "node_cidr_mask_size", "%d", mask);
@@ -567,6 +592,17 @@ ku_render_machine_vars(const struct ku_spec *spec,
 }
 
 /* --- rendering --- */
+
+const struct ku_rendered_file *
+ku_render_find(const struct ku_render_set *set, const char *target,
+    const char *path)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (ku_streq(set->v[i].target, target) &&
+		    ku_streq(set->v[i].path, path))
+			return &set->v[i];
+	return NULL;
+}
 
 static void
 ku_render_set_push(struct ku_render_set *set, const char *target,

@@ -33,6 +33,10 @@ ku_rc ku_render_all(const struct ku_spec *spec, const char *templates_dir,
 ku_rc ku_render_write_tree(const struct ku_render_set *set,
     const char *outdir, char **err);
 void ku_render_set_free(struct ku_render_set *set);
+/* The file rendered for target ("cluster" or a machine's name) at path,
+ * or NULL. */
+const struct ku_rendered_file *ku_render_find(const struct ku_render_set *set,
+    const char *target, const char *path);
 
 /* The full reference of one of kubeup's images for spec ("pause" gives
  * "registry.k8s.io/pause:3.10.1"), as the templates use it; NULL for a

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "plan.h"
 #include "provider.h"
+#include "render.h"
 #include "run.h"
 
 struct ku_run {
@@ -294,31 +295,42 @@ ku_run_execute(struct ku_run *run, const struct ku_frontend *fe,
 		.n_only = run->opts.n_only,
 		.resume = run->opts.resume,
 	};
+	struct ku_render_set files = { 0 };
+	struct ku_deploy deploy = {
+		.spec = spec,
+		.state_dir = run->state_dir,
+		.files = &files,
+	};
 	struct ku_engine *engine;
 	char *err = NULL;
-	ku_rc rc;
+	ku_rc rc = KU_OK;
 
-	if (provider->open) {
+	/* Every file the install places or applies, rendered once, before
+	 * anything touches a machine: a template error stops the run here. */
+	if (!run->opts.teardown)
+		rc = ku_render_all(spec, run->opts.templates_dir, &files, &err);
+	if (rc == KU_OK && provider->open) {
 		struct ku_provider_env env = {
 			.log = run->log,
 			.state_dir = run->state_dir,
-			.templates_dir = run->opts.templates_dir,
 			.purge = run->opts.purge,
 		};
 		rc = provider->open(spec, &env, &eo.provider_state, &err);
-		if (rc != KU_OK) {
-			ku_log(run->log, KU_LOG_ERROR, NULL, NULL, NULL, "%s",
-			    err ? err : ku_strerror(rc));
-			if (failed)
-				ku_strv_push_owned(failed, err ? err :
-				    xstrdup(ku_strerror(rc)));
-			else
-				free(err);
-			if (provider->close)
-				provider->close(eo.provider_state);
-			ku_plan_free(plan);
-			return rc;
-		}
+	}
+	eo.user = &deploy;
+	if (rc != KU_OK) {
+		ku_log(run->log, KU_LOG_ERROR, NULL, NULL, NULL, "%s",
+		    err ? err : ku_strerror(rc));
+		if (failed)
+			ku_strv_push_owned(failed, err ? err :
+			    xstrdup(ku_strerror(rc)));
+		else
+			free(err);
+		if (provider->close)
+			provider->close(eo.provider_state);
+		ku_render_set_free(&files);
+		ku_plan_free(plan);
+		return rc;
 	}
 	engine = ku_engine_new(plan, &eo, fe);
 
@@ -347,6 +359,7 @@ ku_run_execute(struct ku_run *run, const struct ku_frontend *fe,
 	ku_engine_free(engine);
 	if (provider->close)
 		provider->close(eo.provider_state);
+	ku_render_set_free(&files);
 	ku_plan_free(plan);
 	return rc;
 }

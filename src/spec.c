@@ -115,6 +115,7 @@ ku_spec_new(void)
 	s->addon_dashboard = true;
 	s->addon_metrics_server = true;
 	s->runtime = KU_RUNTIME_CONTAINERD;
+	s->cgroup_driver = KU_CGROUP_SYSTEMD;
 
 	s->registry = xstrdup("registry.k8s.io");
 	s->download_base_url = xstrdup("https://dl.k8s.io/release");

@@ -18,6 +18,8 @@ enum ku_provider_type { KU_PROVIDER_SSH };
 enum ku_net_plugin { KU_NET_FLANNEL, KU_NET_CALICO, KU_NET_CUSTOM };
 enum ku_hostkey_policy { KU_HOSTKEY_STRICT, KU_HOSTKEY_ACCEPT_NEW };
 enum ku_runtime { KU_RUNTIME_CONTAINERD };
+/* Who manages the pods' cgroups: systemd on machines that run it. */
+enum ku_cgroup_driver { KU_CGROUP_SYSTEMD, KU_CGROUP_CGROUPFS };
 enum ku_on_failure { KU_ON_FAILURE_ABORT, KU_ON_FAILURE_SKIP };
 enum ku_key_type {
 	KU_KEY_ECDSA_P256,
@@ -90,6 +92,7 @@ struct ku_spec {
 	bool addon_metrics_server;
 
 	enum ku_runtime runtime;
+	enum ku_cgroup_driver cgroup_driver; /* default systemd */
 
 	/* images */
 	char *registry;             /* default registry.k8s.io */

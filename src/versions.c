@@ -36,11 +36,41 @@ static const struct ku_version ku_versions[] = {
 				    "f4d401a52434052f2df46035a8789e25",
 			},
 		},
+		.tags = {
+			[KU_VIMG_ETCD] = "3.6.6-0",
+			[KU_VIMG_PAUSE] = "3.10.1",
+			[KU_VIMG_COREDNS] = "v1.13.1",
+			[KU_VIMG_FLANNEL] = "v0.27.4",
+			[KU_VIMG_FLANNEL_CNI] = "v1.8.0-flannel1",
+			[KU_VIMG_CALICO] = "v3.31.3",
+			[KU_VIMG_DASHBOARD] = "v2.7.0",
+			[KU_VIMG_METRICS_SCRAPER] = "v1.0.8",
+			[KU_VIMG_METRICS_SERVER] = "v0.8.0",
+		},
 	},
 	{
+		/* Debian 12's kubernetes source package: the newest release
+		 * whose control plane and kubelet can be built offline here.
+		 * The image tags are those kubeadm 1.20 and the add-ons of
+		 * early 2021 used; the test rig builds its images under them. */
 		.version = "1.20.2",
 		.test_only = true,
 		.note = "the release the simulated test machines run",
+		.tags = {
+			[KU_VIMG_ETCD] = "3.4.13-0",
+			[KU_VIMG_PAUSE] = "3.2",
+			[KU_VIMG_COREDNS] = "v1.7.0",
+			[KU_VIMG_FLANNEL] = "v0.13.0",
+			[KU_VIMG_FLANNEL_CNI] = "v1.0.0",
+			[KU_VIMG_CALICO] = "v3.17.1",
+			[KU_VIMG_DASHBOARD] = "v2.1.0",
+			[KU_VIMG_METRICS_SCRAPER] = "v1.0.6",
+			[KU_VIMG_METRICS_SERVER] = "v0.4.1",
+		},
+		.close_insecure_ports = true,
+		.scheduler_healthz_only = true,
+		.kubelet_runtime_flags = true,
+		.no_fail_cgroup_v1 = true,
 	},
 };
 
@@ -57,6 +87,14 @@ ku_version_find(const char *version)
 		if (strcmp(ku_versions[i].version, version) == 0)
 			return &ku_versions[i];
 	return NULL;
+}
+
+const struct ku_version *
+ku_version_profile(const char *version)
+{
+	const struct ku_version *v = version ? ku_version_find(version) : NULL;
+
+	return v ? v : &ku_versions[0];
 }
 
 const char *

@@ -26,12 +26,48 @@ struct ku_version_pins {
 
 #define KU_VERSION_MAX_ARCHES 4
 
+/* The images whose tags do not follow the cluster's version. */
+enum ku_version_image {
+	KU_VIMG_ETCD,
+	KU_VIMG_PAUSE,
+	KU_VIMG_COREDNS,
+	KU_VIMG_FLANNEL,
+	KU_VIMG_FLANNEL_CNI,
+	KU_VIMG_CALICO,
+	KU_VIMG_DASHBOARD,
+	KU_VIMG_METRICS_SCRAPER,
+	KU_VIMG_METRICS_SERVER,
+	KU_VIMG__COUNT
+};
+
 struct ku_version {
 	const char *version;   /* "1.35.0" */
 	bool test_only;        /* refused without allow_unsupported_version */
 	const char *note;      /* why it is test-only, or NULL */
 	struct ku_version_pins pins[KU_VERSION_MAX_ARCHES];
+	/* Tags of the images that go with this release (kubeadm's choices
+	 * for etcd, pause and CoreDNS; the add-ons' releases of that time). */
+	const char *tags[KU_VIMG__COUNT];
+
+	/* What the generated files must do differently for this release.
+	 * Each is false for current releases. */
+	/* The apiserver's insecure port (8080) and the scheduler's and
+	 * controller-manager's plain-HTTP ports listen unless closed with
+	 * --insecure-port=0 / --port=0 (both flags gone in current ones). */
+	bool close_insecure_ports;
+	/* The scheduler serves /healthz only: no /livez or /readyz. */
+	bool scheduler_healthz_only;
+	/* The kubelet ignores containerRuntimeEndpoint in its configuration
+	 * file and needs --container-runtime=remote and
+	 * --container-runtime-endpoint on its command line. */
+	bool kubelet_runtime_flags;
+	/* The kubelet configuration has no failCgroupV1 field. */
+	bool no_fail_cgroup_v1;
 };
+
+/* The entry whose generated files a release gets: its own, or for a
+ * release not in the table, the newest known. Never NULL. */
+const struct ku_version *ku_version_profile(const char *version);
 
 /* The release a new spec gets. */
 const char *ku_version_default(void);

@@ -4,23 +4,27 @@
 #include "i18n.h"
 #include "phases/phases.h"
 
-/* No substep has an action yet: the engine fails each one loudly as not
- * implemented, naming it, until the issue that brings it fills .run. */
+/* A substep without .run fails loudly as not implemented, naming itself,
+ * until the change that brings it fills .run: the ones that talk to the
+ * cluster's API (src/kube.c) are not written yet. */
 static const struct ku_substep_def ku_kubelet_substeps[] = {
 	{
 		.id = "copy-certs",
 		.title = N_("Copy the node's certificates"),
 		.scope = KU_SCOPE_NODES,
+		.run = ku_place_machine_certs,
 	},
 	{
 		.id = "kubelet",
 		.title = N_("Install the kubelet configuration and service"),
 		.scope = KU_SCOPE_NODES,
+		.run = ku_place_kubelet,
 	},
 	{
 		.id = "start-kubelet",
 		.title = N_("Start the kubelet"),
 		.scope = KU_SCOPE_NODES,
+		.run = ku_start_kubelet,
 	},
 	{
 		.id = "check-registered",

@@ -4,28 +4,33 @@
 #include "i18n.h"
 #include "phases/phases.h"
 
-/* No substep has an action yet: the engine fails each one loudly as not
- * implemented, naming it, until the issue that brings it fills .run. */
+/* A substep without .run fails loudly as not implemented, naming itself,
+ * until the change that brings it fills .run: the ones that talk to the
+ * cluster's API (src/kube.c) are not written yet. */
 static const struct ku_substep_def ku_master_substeps[] = {
 	{
 		.id = "copy-certs",
 		.title = N_("Copy the certificates"),
 		.scope = KU_SCOPE_MASTER,
+		.run = ku_place_master_certs,
 	},
 	{
 		.id = "static-pods",
 		.title = N_("Place the static pod manifests"),
 		.scope = KU_SCOPE_MASTER,
+		.run = ku_place_static_pods,
 	},
 	{
 		.id = "kubelet",
 		.title = N_("Install the kubelet configuration and service"),
 		.scope = KU_SCOPE_MASTER,
+		.run = ku_place_kubelet,
 	},
 	{
 		.id = "start-kubelet",
 		.title = N_("Start the kubelet"),
 		.scope = KU_SCOPE_MASTER,
+		.run = ku_start_kubelet,
 	},
 	{
 		.id = "admin-binding",

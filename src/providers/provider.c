@@ -2,7 +2,9 @@
 
 #include "engine.h"
 #include "i18n.h"
+#include "log.h"
 #include "provider.h"
+#include "render.h"
 
 /* Captured output of one remote command, at most this much of each. */
 #define KU_EXEC_OUTPUT_MAX (1024 * 1024)
@@ -56,11 +58,53 @@ ku_task_exec(struct ku_task *task, const char *script,
 
 ku_rc
 ku_task_upload(struct ku_task *task, const char *local_path,
-    const char *remote_path, mode_t mode)
+    const char *remote_path, mode_t mode, bool *changed)
 {
 	const struct ku_machine *m = ku_task_require_machine(task);
 	if (m == NULL)
 		return KU_ERR_INVALID;
 	return ku_provider_get(ku_task_spec(task)->provider)->upload(task, m,
-	    local_path, remote_path, mode);
+	    local_path, remote_path, mode, changed);
+}
+
+ku_rc
+ku_task_place(struct ku_task *task, const void *data, size_t len,
+    const char *remote_path, mode_t mode, bool *changed)
+{
+	const struct ku_machine *m = ku_task_require_machine(task);
+	if (m == NULL)
+		return KU_ERR_INVALID;
+	return ku_provider_get(ku_task_spec(task)->provider)->place(task, m,
+	    data, len, remote_path, mode, changed);
+}
+
+const struct ku_deploy *
+ku_task_deploy(const struct ku_task *task)
+{
+	return ku_task_user(task);
+}
+
+ku_rc
+ku_task_place_rendered(struct ku_task *task, const char *path,
+    bool *changed)
+{
+	const struct ku_deploy *d = ku_task_deploy(task);
+	const struct ku_rendered_file *f = d && d->files ?
+	    ku_render_find(d->files, ku_task_target(task), path) : NULL;
+	bool placed = false;
+	ku_rc rc;
+
+	if (f == NULL)
+		return ku_task_fail(task, KU_ERR_TEMPLATE,
+		    _("%s: no rendered %s for this machine"),
+		    ku_task_target(task), path);
+	rc = ku_task_place(task, f->content, f->len, f->path, f->mode,
+	    &placed);
+	if (rc != KU_OK)
+		return rc;
+	ku_task_log(task, KU_LOG_INFO, "%s: %s", f->path,
+	    placed ? "placed" : "unchanged");
+	if (changed)
+		*changed = placed;
+	return KU_OK;
 }

@@ -73,7 +73,6 @@ struct ku_ssh_state {
 	char *sudo_password;
 	char *facts_dir;      /* STATE/facts: what 1/conformance learnt */
 	bool purge;
-	struct ku_render_set files;
 	struct ku_ssh_slot *slots;
 	size_t n;
 	pthread_mutex_t lock;             /* the binaries below */
@@ -152,8 +151,6 @@ ku_ssh_open(const struct ku_spec *spec, const struct ku_provider_env *env,
 		pthread_mutex_init(&st->slots[i].lock, NULL);
 	pthread_mutex_init(&st->lock, NULL);
 	rc = ku_read_sudo_password(spec, env->log, &st->sudo_password, err);
-	if (rc == KU_OK)
-		rc = ku_render_all(spec, env->templates_dir, &st->files, err);
 	if (rc != KU_OK) {
 		*state = st;
 		return rc;
@@ -179,7 +176,6 @@ ku_ssh_close_state(void *p)
 		explicit_bzero(st->sudo_password, strlen(st->sudo_password));
 		free(st->sudo_password);
 	}
-	ku_render_set_free(&st->files);
 	free(st->facts_dir);
 	pthread_mutex_destroy(&st->lock);
 	free(st->slots);
@@ -735,6 +731,12 @@ static const char ku_runtime_install[] =
 /* After containerd's configuration is in place. */
 static const char ku_runtime_start[] =
 	"set -eu\n"
+	/* Debian's CNI plugins live in /usr/lib/cni; the runtime and the
+	 * network plugins use the usual /opt/cni/bin. */
+	"mkdir -p /opt/cni/bin\n"
+	"for p in /usr/lib/cni/*; do\n"
+	"  [ -f \"$p\" ] && [ ! -e \"/opt/cni/bin/${p##*/}\" ] && ln -s \"$p\" \"/opt/cni/bin/${p##*/}\"\n"
+	"done\n"
 	"systemctl daemon-reload\n"
 	"systemctl enable containerd >/dev/null 2>&1 || systemctl enable containerd\n"
 	"want=$(sha256sum /etc/containerd/config.toml | cut -d' ' -f1)\n"
@@ -744,48 +746,6 @@ static const char ku_runtime_start[] =
 	"  echo \"$want\" > /var/lib/kubeup/containerd.sha256\n"
 	"fi\n"
 	"systemctl is-active -q containerd\n";
-
-static const struct ku_rendered_file *
-ku_rendered(const struct ku_ssh_state *st, const char *target,
-    const char *path)
-{
-	for (size_t i = 0; i < st->files.n; i++)
-		if (ku_streq(st->files.v[i].target, target) &&
-		    ku_streq(st->files.v[i].path, path))
-			return &st->files.v[i];
-	return NULL;
-}
-
-/* Places a rendered file on the task's machine; unchanged files are not
- * sent again. */
-static ku_rc
-ku_place_rendered(struct ku_task *t, const char *path, bool *changed)
-{
-	struct ku_ssh_state *st = ku_state(t);
-	const struct ku_rendered_file *f = ku_rendered(st, ku_task_target(t),
-	    path);
-	struct ku_ssh_conn *conn;
-	bool skipped = false;
-	char *err = NULL;
-	ku_rc rc;
-
-	if (f == NULL)
-		return ku_task_fail(t, KU_ERR_TEMPLATE, _("%s: no rendered %s "
-		    "for this machine"), ku_task_target(t), path);
-	rc = ku_session(t, &conn);
-	if (rc != KU_OK)
-		return rc;
-	rc = ku_ssh_upload_mem(conn, f->content, f->len, f->path, f->mode,
-	    &skipped, &err);
-	rc = ku_failed(t, rc, err);
-	if (rc != KU_OK)
-		return rc;
-	ku_task_log(t, KU_LOG_INFO, "%s: %s", f->path,
-	    skipped ? "unchanged" : "placed");
-	if (changed)
-		*changed = !skipped;
-	return KU_OK;
-}
 
 static ku_rc
 ku_runtime(struct ku_task *t)
@@ -812,7 +772,7 @@ ku_runtime(struct ku_task *t)
 	ku_exec_result_free(&res);
 	ku_buf_free(&script);
 	if (rc == KU_OK)
-		rc = ku_place_rendered(t, "/etc/containerd/config.toml",
+		rc = ku_task_place_rendered(t, "/etc/containerd/config.toml",
 		    &changed);
 	if (rc != KU_OK)
 		return rc;
@@ -1015,16 +975,41 @@ ku_ssh_exec_op(struct ku_task *t, const struct ku_machine *m,
 
 static ku_rc
 ku_ssh_upload_op(struct ku_task *t, const struct ku_machine *m,
-    const char *local_path, const char *remote_path, mode_t mode)
+    const char *local_path, const char *remote_path, mode_t mode,
+    bool *changed)
 {
 	struct ku_ssh_conn *conn;
+	bool skipped = false;
 	char *err = NULL;
 	ku_rc rc = ku_session(t, &conn);
 
+	(void)m;
 	if (rc != KU_OK)
 		return rc;
-	rc = ku_ssh_upload_file(conn, local_path, remote_path, mode, NULL,
+	rc = ku_ssh_upload_file(conn, local_path, remote_path, mode, &skipped,
 	    &err);
+	if (changed)
+		*changed = rc == KU_OK && !skipped;
+	return ku_failed(t, rc, err);
+}
+
+static ku_rc
+ku_ssh_place_op(struct ku_task *t, const struct ku_machine *m,
+    const void *data, size_t len, const char *remote_path, mode_t mode,
+    bool *changed)
+{
+	struct ku_ssh_conn *conn;
+	bool skipped = false;
+	char *err = NULL;
+	ku_rc rc = ku_session(t, &conn);
+
+	(void)m;
+	if (rc != KU_OK)
+		return rc;
+	rc = ku_ssh_upload_mem(conn, data, len, remote_path, mode, &skipped,
+	    &err);
+	if (changed)
+		*changed = rc == KU_OK && !skipped;
 	return ku_failed(t, rc, err);
 }
 
@@ -1121,5 +1106,6 @@ const struct ku_provider ku_provider_ssh = {
 	.close = ku_ssh_close_state,
 	.exec = ku_ssh_exec_op,
 	.upload = ku_ssh_upload_op,
+	.place = ku_ssh_place_op,
 	.teardown = &ku_ssh_teardown,
 };

@@ -727,7 +727,8 @@ test_embedded_templates(void **state)
 		"addons/coredns.yaml", "addons/dashboard.yaml",
 		"addons/metrics-server.yaml", "containerd/config.toml",
 		"daemons/kube-proxy.yaml", "kubelet/config.yaml",
-		"kubelet/kubelet.service", "manifests/etcd.yaml",
+		"kubelet/kubelet.service", "manifests/audit-policy.yaml",
+		"manifests/etcd.yaml",
 		"manifests/kube-apiserver.yaml",
 		"manifests/kube-controller-manager.yaml",
 		"manifests/kube-scheduler.yaml", "network/calico.yaml",
@@ -949,7 +950,9 @@ test_render_plugins(void **state)
 			struct ku_spec *spec = make_spec(plugins[p], addons);
 			struct ku_render_set set = { 0 };
 			const struct ku_rendered_file *f;
-			size_t want = 3 * 3 + 4 + 1 + 1 + (addons ? 3 : 0);
+			/* per machine 3, master 5 (4 static pods and the
+			 * audit policy), the plugin, kube-proxy, add-ons */
+			size_t want = 3 * 3 + 5 + 1 + 1 + (addons ? 3 : 0);
 
 			spec->custom_manifest = xstrdup(manifest);
 			render_spec(spec, NULL, &set);
@@ -1446,6 +1449,68 @@ test_write_tree(void **state)
 	ku_spec_free(spec);
 }
 
+/* What the version table changes in the files: 1.20 closes its insecure
+ * ports, probes the scheduler's /healthz and gives the kubelet its runtime
+ * on the command line; current releases do none of that. The cgroup
+ * driver follows runtime.cgroup_driver in containerd and the kubelet. */
+static bool
+has(const struct ku_render_set *set, const char *target, const char *path,
+    const char *text)
+{
+	return strstr(need_file(set, target, path)->content, text) != NULL;
+}
+
+static void
+test_render_versions(void **state)
+{
+	static const char *const api = "/etc/kubernetes/manifests/kube-apiserver.yaml";
+	static const char *const sched = "/etc/kubernetes/manifests/kube-scheduler.yaml";
+	static const char *const cm = "/etc/kubernetes/manifests/kube-controller-manager.yaml";
+	static const char *const unit = "/etc/systemd/system/kubelet.service";
+	static const char *const conf = "/var/lib/kubelet/config.yaml";
+	static const char *const ctd = "/etc/containerd/config.toml";
+
+	(void)state;
+	for (int old = 0; old <= 1; old++) {
+		struct ku_spec *spec = make_spec(KU_NET_FLANNEL, true);
+		struct ku_render_set set = { 0 };
+
+		if (old) {
+			free(spec->version);
+			spec->version = xstrdup("1.20.2");
+			spec->cgroup_driver = KU_CGROUP_CGROUPFS;
+		}
+		render_spec(spec, NULL, &set);
+		check_all_yaml(&set);
+		assert_int_equal(has(&set, "master", api, "--insecure-port=0"), old);
+		assert_int_equal(has(&set, "master", sched, "- --port=0"), old);
+		assert_int_equal(has(&set, "master", cm, "- --port=0"), old);
+		assert_int_equal(has(&set, "master", sched, "path: \"/healthz\""), old);
+		assert_int_equal(has(&set, "master", sched, "path: \"/livez\""), !old);
+		assert_int_equal(has(&set, "master", sched, "path: \"/readyz\""), !old);
+		assert_int_equal(has(&set, "node-1", unit,
+		    "--container-runtime=remote --container-runtime-endpoint="
+		    "unix:///run/containerd/containerd.sock"), old);
+		assert_int_equal(has(&set, "node-1", conf,
+		    "\ncontainerRuntimeEndpoint: unix:///run/containerd/containerd.sock"), !old);
+		assert_int_equal(has(&set, "node-1", conf,
+		    "cgroupDriver: \"cgroupfs\""), old);
+		assert_int_equal(has(&set, "node-1", conf,
+		    "cgroupDriver: \"systemd\""), !old);
+		assert_int_equal(has(&set, "node-2", ctd, "SystemdCgroup = true"), !old);
+		assert_int_equal(has(&set, "node-2", ctd, "SystemdCgroup = false"), old);
+		/* the images of the release */
+		assert_true(has(&set, "master", "/etc/kubernetes/manifests/etcd.yaml",
+		    old ? "/etcd:3.4.13-0\"" : "/etcd:3.6.6-0\""));
+		assert_true(has(&set, "node-2", ctd,
+		    old ? "/pause:3.2\"" : "/pause:3.10.1\""));
+		assert_true(has(&set, "master", api,
+		    old ? "kube-apiserver:v1.20.2\"" : "kube-apiserver:v1.35.0\""));
+		ku_render_set_free(&set);
+		ku_spec_free(spec);
+	}
+}
+
 int
 main(void)
 {
@@ -1466,6 +1531,7 @@ main(void)
 		cmocka_unit_test(test_render_registry),
 		cmocka_unit_test(test_render_ipv6_and_addresses),
 		cmocka_unit_test(test_render_deterministic),
+		cmocka_unit_test(test_render_versions),
 		cmocka_unit_test(test_render_override),
 		cmocka_unit_test(test_render_hostile_values),
 		cmocka_unit_test(test_render_errors),
