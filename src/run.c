@@ -15,6 +15,7 @@
 #include "i18n.h"
 #include "journal.h"
 #include "log.h"
+#include "pki.h"
 #include "plan.h"
 #include "provider.h"
 #include "run.h"
@@ -294,10 +295,14 @@ ku_run_execute(struct ku_run *run, const struct ku_frontend *fe,
 		.n_only = run->opts.n_only,
 		.resume = run->opts.resume,
 	};
+	/* Phase 2's actions share one PKI context: its algorithms are
+	 * fetched and its CAs loaded once per run. */
+	struct ku_pki *pki = ku_pki_new(spec, run->state_dir);
 	struct ku_engine *engine;
 	char *err = NULL;
 	ku_rc rc;
 
+	eo.user = pki;
 	if (provider->open) {
 		struct ku_provider_env env = {
 			.log = run->log,
@@ -316,6 +321,7 @@ ku_run_execute(struct ku_run *run, const struct ku_frontend *fe,
 				free(err);
 			if (provider->close)
 				provider->close(eo.provider_state);
+			ku_pki_free(pki);
 			ku_plan_free(plan);
 			return rc;
 		}
@@ -347,6 +353,7 @@ ku_run_execute(struct ku_run *run, const struct ku_frontend *fe,
 	ku_engine_free(engine);
 	if (provider->close)
 		provider->close(eo.provider_state);
+	ku_pki_free(pki);
 	ku_plan_free(plan);
 	return rc;
 }
