@@ -776,6 +776,19 @@ ku_add_ext(X509 *cert, X509V3_CTX *ctx, int nid, const char *value)
 	return ok;
 }
 
+/* Now plus whole calendar years, as kubeadm counts them (a 29 February
+ * becomes 1 March). */
+static time_t
+ku_years_from_now(int years)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	tm.tm_year += years;
+	return timegm(&tm);
+}
+
 /* A random positive serial of 159 bits (the top bit of 20 octets clear so
  * that it is positive, the next one set so that it is never short):
  * RFC 5280's 20 octets at most, and a collision between two of kubeup's
@@ -815,8 +828,9 @@ ku_cert_make(struct ku_pki *pki, const struct ku_want *w, EVP_PKEY *key,
 	    name) == 1 &&
 	    X509_gmtime_adj(X509_getm_notBefore(cert),
 	    -KU_PKI_SKEW_SECONDS) != NULL &&
-	    X509_time_adj_ex(X509_getm_notAfter(cert),
-	    w->ca ? KU_PKI_CA_DAYS : KU_PKI_LEAF_DAYS, 0, NULL) != NULL &&
+	    ASN1_TIME_set(X509_getm_notAfter(cert),
+	    ku_years_from_now(w->ca ? KU_PKI_CA_YEARS : KU_PKI_LEAF_YEARS)) !=
+	    NULL &&
 	    X509_set_pubkey(cert, key) == 1;
 	/* A leaf never outlives its CA. */
 	if (ok && ca && ASN1_TIME_compare(X509_get0_notAfter(cert),
@@ -1987,7 +2001,7 @@ ku_list_one(FILE *out, const char *rel, X509 *cert, const char *why,
 	ku_cert_sans(cert, &sans);
 	list = sans.n ? ku_strjoin((const char *const *)sans.v, sans.n, ",") :
 	    xstrdup("-");
-	fprintf(out, "%-*s  %-48s  %-20s  %7s  %s\n", width, rel, subject,
+	fprintf(out, "%-*s  %-56s  %-20s  %7s  %s\n", width, rel, subject,
 	    when, days, list);
 	free(list);
 	free(subject);
@@ -2050,7 +2064,7 @@ ku_pki_list(struct ku_pki *pki, FILE *out, char **err)
 		if (n > width)
 			width = n;
 	}
-	fprintf(out, "%-*s  %-48s  %-20s  %7s  %s\n", width, _("FILE"),
+	fprintf(out, "%-*s  %-56s  %-20s  %7s  %s\n", width, _("FILE"),
 	    _("SUBJECT"), _("NOT AFTER"), _("DAYS"), _("NAMES"));
 	for (int id = 0; id < KU_CA__COUNT; id++)
 		ku_list_crt(pki, out, ku_ca_defs[id].file, width);

@@ -30,8 +30,8 @@
 #include "spec.h"
 #include "util.h"
 
-#define KU_PKI_CA_DAYS 3650
-#define KU_PKI_LEAF_DAYS 365
+#define KU_PKI_CA_YEARS 10
+#define KU_PKI_LEAF_YEARS 1
 #define KU_PKI_RENEW_DAYS 30
 #define KU_PKI_SKEW_SECONDS 300   /* notBefore this far in the past */
 #define KU_PKI_API_PORT 6443
