@@ -1093,8 +1093,10 @@ ku_ensure(struct ku_pki *pki, const struct ku_want *w,
 		cert = ku_read_cert(pki, crt, &what);
 		if (cert)
 			key = ku_read_key(pki, keyf, &what);
-		if (what)
-			why = xasprintf("%s: %s", cert ? keyf : crt, what);
+		if (what && cert)
+			why = xasprintf("%s: %s", keyf, what);
+		else if (what)
+			why = xstrdup(what);
 		else
 			why = ku_misfit(pki, w, cert, key, w->ca ? NULL : &ca,
 			    KU_PKI_RENEW_DAYS);
