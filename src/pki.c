@@ -1725,12 +1725,21 @@ ku_check_chain(struct ku_checker *c, const char *rel, X509 *cert,
 		ku_problem(c, rel, _("cannot verify: %s"), why);
 		free(why);
 	} else if (X509_verify_cert(ctx) != 1) {
+		const char *why;
+
 		e = X509_STORE_CTX_get_error(ctx);
-		ku_problem(c, rel, _("its chain does not verify against %s.crt%s: "
-		    "%s"), ku_ca_defs[signer].file,
-		    purpose == X509_PURPOSE_SSL_SERVER ? _(" as a TLS server") :
-		    purpose == X509_PURPOSE_SSL_CLIENT ? _(" as a TLS client") :
-		    "", X509_verify_cert_error_string(e));
+		why = X509_verify_cert_error_string(e);
+		if (purpose == X509_PURPOSE_SSL_SERVER)
+			ku_problem(c, rel, _("as a TLS server, its chain does "
+			    "not verify against %s.crt: %s"),
+			    ku_ca_defs[signer].file, why);
+		else if (purpose == X509_PURPOSE_SSL_CLIENT)
+			ku_problem(c, rel, _("as a TLS client, its chain does "
+			    "not verify against %s.crt: %s"),
+			    ku_ca_defs[signer].file, why);
+		else
+			ku_problem(c, rel, _("its chain does not verify "
+			    "against %s.crt: %s"), ku_ca_defs[signer].file, why);
 	}
 	X509_STORE_CTX_free(ctx);
 	ERR_clear_error();
