@@ -21,6 +21,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -111,15 +112,27 @@ struct ku_ca {
 	EVP_PKEY *key;
 };
 
+/* OpenSSL 3.0 fetches every decoder again for each PEM_read_bio_PrivateKey
+ * (about a millisecond); a decoder context made once and reused takes a
+ * tenth of that. One context decodes one key at a time, so they are kept
+ * in a list and lent out. */
+struct ku_decoder {
+	OSSL_DECODER_CTX *ctx;
+	EVP_PKEY *out;              /* where ctx puts the key it decoded */
+	struct ku_decoder *next;
+};
+
 struct ku_pki {
 	const struct ku_spec *spec;
 	const char *state_dir;
-	pthread_mutex_t lock;          /* everything below */
+	pthread_mutex_t lock;          /* what follows, up to dec_lock */
 	bool ready;
 	EVP_MD *md;                    /* SHA-256, fetched once */
 	EVP_PKEY *ec_params;           /* P-256, for ECDSA keys */
 	EVP_PKEY_CTX *rsa_tmpl;        /* RSA, duplicated for each key */
 	struct ku_ca cas[KU_CA__COUNT];
+	pthread_mutex_t dec_lock;      /* the idle decoders */
+	struct ku_decoder *decoders;
 };
 
 /* --- small things --- */
@@ -239,6 +252,7 @@ ku_pki_new(const struct ku_spec *spec, const char *state_dir)
 	pki->spec = spec;
 	pki->state_dir = state_dir;
 	pthread_mutex_init(&pki->lock, NULL);
+	pthread_mutex_init(&pki->dec_lock, NULL);
 	return pki;
 }
 
@@ -258,10 +272,17 @@ ku_pki_free(struct ku_pki *pki)
 		return;
 	for (int i = 0; i < KU_CA__COUNT; i++)
 		ku_ca_clear(&pki->cas[i]);
+	while (pki->decoders) {
+		struct ku_decoder *d = pki->decoders;
+		pki->decoders = d->next;
+		OSSL_DECODER_CTX_free(d->ctx);
+		free(d);
+	}
 	EVP_MD_free(pki->md);
 	EVP_PKEY_free(pki->ec_params);
 	EVP_PKEY_CTX_free(pki->rsa_tmpl);
 	pthread_mutex_destroy(&pki->lock);
+	pthread_mutex_destroy(&pki->dec_lock);
 	free(pki);
 }
 
@@ -499,17 +520,41 @@ ku_parse_cert(const void *data, size_t len, char **why)
 }
 
 static EVP_PKEY *
-ku_parse_key(const void *data, size_t len, char **why)
+ku_parse_key(struct ku_pki *pki, const void *data, size_t len, char **why)
 {
-	BIO *b = BIO_new_mem_buf(data, (int)len);
-	EVP_PKEY *key = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+	struct ku_decoder *d;
+	const unsigned char *p = data;
+	EVP_PKEY *key = NULL;
 	char *e;
 
-	BIO_free(b);
+	pthread_mutex_lock(&pki->dec_lock);
+	d = pki->decoders;
+	if (d)
+		pki->decoders = d->next;
+	pthread_mutex_unlock(&pki->dec_lock);
+	if (d == NULL) {
+		d = xcalloc(1, sizeof *d);
+		d->ctx = OSSL_DECODER_CTX_new_for_pkey(&d->out, "PEM", NULL,
+		    NULL, EVP_PKEY_KEYPAIR, NULL, NULL);
+	}
+	if (d->ctx && OSSL_DECODER_from_data(d->ctx, &p, &len) == 1) {
+		key = d->out;
+		d->out = NULL;
+	}
+	EVP_PKEY_free(d->out);
+	d->out = NULL;
 	if (key == NULL) {
 		e = ku_ossl_error();
 		*why = xasprintf(_("not a PEM private key: %s"), e);
 		free(e);
+	}
+	if (d->ctx) {
+		pthread_mutex_lock(&pki->dec_lock);
+		d->next = pki->decoders;
+		pki->decoders = d;
+		pthread_mutex_unlock(&pki->dec_lock);
+	} else {
+		free(d);
 	}
 	return key;
 }
@@ -529,14 +574,14 @@ ku_read_cert(const struct ku_pki *pki, const char *rel, char **why)
 }
 
 static EVP_PKEY *
-ku_read_key(const struct ku_pki *pki, const char *rel, char **why)
+ku_read_key(struct ku_pki *pki, const char *rel, char **why)
 {
 	char *path = ku_abs(pki, rel);
 	struct ku_buf b;
 	EVP_PKEY *key = NULL;
 
 	if (ku_slurp(path, &b, why))
-		key = ku_parse_key(b.data, b.len, why);
+		key = ku_parse_key(pki, b.data, b.len, why);
 	ku_buf_wipe(&b);
 	free(path);
 	return key;
@@ -1263,9 +1308,11 @@ ku_kubeconfig_text(const struct ku_spec *spec, const char *user,
 }
 
 /* The certificate and key a kubeconfig holds; false with *why when it
- * holds none that parse. */
+ * holds none that parse. Their PEM text is added to crt_pem and key_pem
+ * when given (the caller wipes key_pem). */
 static bool
-ku_kubeconfig_creds(const char *text, X509 **cert, EVP_PKEY **key,
+ku_kubeconfig_creds(struct ku_pki *pki, const char *text, X509 **cert,
+    EVP_PKEY **key, struct ku_buf *crt_pem, struct ku_buf *key_pem,
     char **why)
 {
 	struct ku_buf crt, k;
@@ -1279,22 +1326,28 @@ ku_kubeconfig_creds(const char *text, X509 **cert, EVP_PKEY **key,
 	    !ku_yaml_b64(text, "client-key-data", &k))
 		*why = xstrdup(_("it holds no client certificate and key"));
 	else if ((*cert = ku_parse_cert(crt.data, crt.len, why)) != NULL &&
-	    (*key = ku_parse_key(k.data, k.len, why)) != NULL)
+	    (*key = ku_parse_key(pki, k.data, k.len, why)) != NULL)
 		ok = true;
 	if (!ok) {
 		X509_free(*cert);
 		*cert = NULL;
 	}
+	if (ok && crt_pem)
+		ku_buf_add(crt_pem, crt.data, crt.len);
+	if (ok && key_pem)
+		ku_buf_add(key_pem, k.data, k.len);
 	ku_buf_free(&crt);
 	ku_buf_wipe(&k);
 	return ok;
 }
 
-/* Writes file as the kubeconfig of user with cert and key, unless it holds
- * exactly that already. */
+/* Writes file as the kubeconfig of user with the client pair, unless it
+ * holds exactly that already. The pair is given as PEM text when at hand
+ * (encoding a key costs more than all the rest), else as objects. */
 static ku_rc
 ku_put_kubeconfig(struct ku_pki *pki, const char *file, const char *user,
-    X509 *ca_cert, X509 *cert, EVP_PKEY *key, const char *why_rewrite,
+    X509 *ca_cert, X509 *cert, EVP_PKEY *key, const struct ku_buf *crt_in,
+    const struct ku_buf *key_in, const char *why_rewrite,
     struct ku_pki_report *rep, char **err)
 {
 	struct ku_buf ca_pem, crt_pem, key_pem, text, old;
@@ -1306,13 +1359,14 @@ ku_put_kubeconfig(struct ku_pki *pki, const char *file, const char *user,
 	ku_buf_init(&key_pem, 0);
 	ku_buf_init(&text, 0);
 	if (ku_pem_cert(ca_cert, &ca_pem) != KU_OK ||
-	    ku_pem_cert(cert, &crt_pem) != KU_OK ||
-	    ku_pem_key(key, &key_pem) != KU_OK) {
+	    (crt_in == NULL && ku_pem_cert(cert, &crt_pem) != KU_OK) ||
+	    (key_in == NULL && ku_pem_key(key, &key_pem) != KU_OK)) {
 		*err = xasprintf(_("%s: cannot encode its certificates"), file);
 		rc = KU_ERR_INVALID;
 		goto out;
 	}
-	ku_kubeconfig_text(pki->spec, user, &ca_pem, &crt_pem, &key_pem, &text);
+	ku_kubeconfig_text(pki->spec, user, &ca_pem, crt_in ? crt_in : &crt_pem,
+	    key_in ? key_in : &key_pem, &text);
 	if (ku_path_exists(path)) {
 		bool same = ku_slurp(path, &old, &why) && old.len == text.len &&
 		    memcmp(old.data, text.data, text.len) == 0;
@@ -1341,12 +1395,14 @@ ku_ensure_kubeconfig(struct ku_pki *pki, const struct ku_want *w,
 {
 	char *path = ku_abs(pki, w->file), *why = NULL, *what = NULL;
 	struct ku_ca ca = { 0 };
-	struct ku_buf old;
+	struct ku_buf old, crt_pem, key_pem;
 	X509 *cert = NULL;
 	EVP_PKEY *key = NULL;
 	ku_rc rc;
 
 	ku_buf_init(&old, 0);
+	ku_buf_init(&crt_pem, 0);
+	ku_buf_init(&key_pem, 0);
 	rc = ku_pki_ready(pki, err);
 	if (rc == KU_OK)
 		rc = ku_ca_get(pki, w->signer, &ca, err);
@@ -1354,14 +1410,15 @@ ku_ensure_kubeconfig(struct ku_pki *pki, const struct ku_want *w,
 		goto out;
 	if (ku_path_exists(path)) {
 		if (ku_slurp(path, &old, &what) &&
-		    ku_kubeconfig_creds(old.data, &cert, &key, &what))
+		    ku_kubeconfig_creds(pki, old.data, &cert, &key, &crt_pem,
+		    &key_pem, &what))
 			why = ku_misfit(pki, w, cert, key, &ca,
 			    KU_PKI_RENEW_DAYS);
 		else
 			why = xstrdup(what);
 		if (why == NULL) {
 			rc = ku_put_kubeconfig(pki, w->file, w->cn, ca.cert, cert,
-			    key, _("its cluster, server or CA no longer match "
+			    key, &crt_pem, &key_pem, _("its cluster, server or CA no longer match "
 			    "the answers"), rep, err);
 			goto out;
 		}
@@ -1376,9 +1433,11 @@ ku_ensure_kubeconfig(struct ku_pki *pki, const struct ku_want *w,
 		rc = ku_cert_make(pki, w, key, &ca, &cert, err);
 	if (rc == KU_OK)
 		rc = ku_put_kubeconfig(pki, w->file, w->cn, ca.cert, cert, key,
-		    NULL, rep, err);
+		    NULL, NULL, NULL, rep, err);
 out:
 	ku_buf_wipe(&old);
+	ku_buf_free(&crt_pem);
+	ku_buf_wipe(&key_pem);
 	ku_ca_clear(&ca);
 	X509_free(cert);
 	EVP_PKEY_free(key);
@@ -1513,6 +1572,7 @@ ku_pki_machine(struct ku_pki *pki, const struct ku_machine *m,
 {
 	struct ku_want client, serving;
 	struct ku_ca ca = { 0 };
+	struct ku_buf crt_pem = { 0 }, key_pem = { 0 };
 	X509 *cert = NULL;
 	EVP_PKEY *key = NULL;
 	char *dir = xasprintf("pki/nodes/%s", m->name);
@@ -1529,13 +1589,33 @@ ku_pki_machine(struct ku_pki *pki, const struct ku_machine *m,
 		rc = ku_ensure(pki, &client, rep, &cert, &key, err);
 	if (rc == KU_OK)
 		rc = ku_ensure(pki, &serving, rep, NULL, NULL, err);
-	/* The kubelet's kubeconfig holds the same client pair. */
+	/* The kubelet's kubeconfig holds the same client pair, byte for
+	 * byte. */
 	if (rc == KU_OK)
 		rc = ku_ca_get(pki, KU_CA_CLUSTER, &ca, err);
-	if (rc == KU_OK)
-		rc = ku_put_kubeconfig(pki, conf, user, ca.cert, cert, key,
-		    _("it did not hold the CA and client pair in pki/nodes"),
-		    rep, err);
+	if (rc == KU_OK) {
+		char *crt_path = xasprintf("%s/%s/kubelet-client.crt",
+		    pki->state_dir, dir);
+		char *key_path = xasprintf("%s/%s/kubelet-client.key",
+		    pki->state_dir, dir);
+		char *why = NULL;
+
+		if (!ku_slurp(crt_path, &crt_pem, &why) ||
+		    !ku_slurp(key_path, &key_pem, &why)) {
+			*err = xasprintf("%s: %s", crt_pem.data ? key_path :
+			    crt_path, why);
+			rc = KU_ERR_IO;
+		} else {
+			rc = ku_put_kubeconfig(pki, conf, user, ca.cert, cert,
+			    key, &crt_pem, &key_pem, _("it did not hold the CA "
+			    "and client pair in pki/nodes"), rep, err);
+		}
+		free(why);
+		free(crt_path);
+		free(key_path);
+	}
+	ku_buf_free(&crt_pem);
+	ku_buf_wipe(&key_pem);
 	ku_ca_clear(&ca);
 	X509_free(cert);
 	EVP_PKEY_free(key);
@@ -1819,7 +1899,8 @@ ku_check_kubeconfig(struct ku_checker *c, const char *rel, const char *user,
 	if (!ku_check_mode(c, rel, 0600, false) && !ku_path_exists(path))
 		goto out;
 	if (!ku_slurp(path, &text, &why) ||
-	    !ku_kubeconfig_creds(text.data, &cert, &key, &why)) {
+	    !ku_kubeconfig_creds(c->pki, text.data, &cert, &key, &crt_pem,
+	    &key_pem, &why)) {
 		ku_problem(c, rel, "%s", why);
 		goto out;
 	}
@@ -1830,9 +1911,7 @@ ku_check_kubeconfig(struct ku_checker *c, const char *rel, const char *user,
 		goto out;
 	}
 	ku_check_verify(c, rel, cert, w);
-	if (ku_pem_cert(ca->cert, &ca_pem) == KU_OK &&
-	    ku_pem_cert(cert, &crt_pem) == KU_OK &&
-	    ku_pem_key(key, &key_pem) == KU_OK)
+	if (ku_pem_cert(ca->cert, &ca_pem) == KU_OK)
 		ku_kubeconfig_text(c->pki->spec, user, &ca_pem, &crt_pem,
 		    &key_pem, &want);
 	if (want.len != text.len || memcmp(want.data, text.data, text.len))
@@ -2047,7 +2126,8 @@ ku_list_kubeconfig(struct ku_pki *pki, FILE *out, const char *rel, int width)
 	if (!ku_path_exists(path))
 		why = xasprintf("(%s)", _("missing"));
 	else if (ku_slurp(path, &text, &why))
-		ku_kubeconfig_creds(text.data, &cert, &key, &why);
+		ku_kubeconfig_creds(pki, text.data, &cert, &key, NULL, NULL,
+		    &why);
 	ku_list_one(out, rel, cert, why, width);
 	ku_buf_wipe(&text);
 	X509_free(cert);
