@@ -14,6 +14,7 @@
 #include "answers.h"
 #include "batch.h"
 #include "i18n.h"
+#include "pki.h"
 #include "plan.h"
 #include "render.h"
 #include "run.h"
@@ -47,7 +48,7 @@ struct ku_cli {
 	bool forget;
 	int num_nodes;            /* -1: not given */
 	const char *provider;
-	const char *command;      /* "up", "down" or NULL */
+	const char *command;      /* "up", "down", "certs" or NULL */
 	const char *file;         /* positional answers file */
 };
 
@@ -60,6 +61,7 @@ ku_usage(FILE *out)
 "       kubeup --check FILE               validate an answers file\n"
 "       kubeup up [--num-nodes=N] [--provider=ssh] [FILE] [OPTION]...\n"
 "       kubeup down FILE [--purge] [--forget]\n"
+"       kubeup certs [--state-dir DIR] FILE   list the cluster's certificates\n"
 "\n"
 "Installs a Kubernetes cluster (one master, N nodes, TLS everywhere, the\n"
 "default add-ons) in six phases: 1 provision machines, 2 generate\n"
@@ -193,6 +195,32 @@ ku_cmd_check(const struct ku_cli *cli)
 
 	if (status == KU_EXIT_OK)
 		printf(_("%s: no problems found\n"), cli->check);
+	ku_spec_free(spec);
+	return status;
+}
+
+/* kubeup certs: every certificate of the state directory, with its
+ * subject, expiry and names. Reads only; takes no lock. */
+static int
+ku_cmd_certs(const struct ku_cli *cli, const char *path)
+{
+	struct ku_spec *spec = NULL;
+	struct ku_pki *pki;
+	char *dir, *err = NULL;
+	int status = ku_load_spec(cli, path, &spec);
+
+	if (status != KU_EXIT_OK)
+		return status;
+	dir = cli->state_dir ? xstrdup(cli->state_dir) :
+	    ku_state_dir_default(spec->name);
+	pki = ku_pki_new(spec, dir);
+	if (ku_pki_list(pki, stdout, &err) != KU_OK) {
+		fprintf(stderr, "kubeup: %s\n", err);
+		status = KU_EXIT_FAILED;
+	}
+	ku_pki_free(pki);
+	free(err);
+	free(dir);
 	ku_spec_free(spec);
 	return status;
 }
@@ -556,7 +584,8 @@ ku_parse(int argc, char **argv, struct ku_cli *cli)
 		}
 	}
 	if (optind < argc && (strcmp(argv[optind], "up") == 0 ||
-	    strcmp(argv[optind], "down") == 0))
+	    strcmp(argv[optind], "down") == 0 ||
+	    strcmp(argv[optind], "certs") == 0))
 		cli->command = argv[optind++];
 	if (optind < argc)
 		cli->file = argv[optind++];
@@ -602,6 +631,28 @@ ku_main(int argc, char **argv)
 			goto out;
 		}
 		status = ku_cmd_batch(&cli, cli.file ? cli.file : cli.batch);
+		goto out;
+	}
+	if (ku_streq(cli.command, "certs")) {
+		if (cli.file == NULL && cli.batch == NULL) {
+			status = ku_usage_error("%s", _("certs needs the answers "
+			    "file of the install"));
+			goto out;
+		}
+		if (cli.file && cli.batch) {
+			status = ku_usage_error(_("give the answers file once: "
+			    "--batch FILE or a file argument, not both (%s)"),
+			    cli.file);
+			goto out;
+		}
+		if (cli.resume || cli.phases.n || cli.dry_run || cli.purge ||
+		    cli.forget || cli.events || cli.render_dir ||
+		    cli.templates) {
+			status = ku_usage_error("%s", _("certs takes only "
+			    "--state-dir and the answers file"));
+			goto out;
+		}
+		status = ku_cmd_certs(&cli, cli.file ? cli.file : cli.batch);
 		goto out;
 	}
 	if (cli.purge || cli.forget) {

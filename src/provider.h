@@ -26,11 +26,14 @@ struct ku_provider_env {
 	bool purge;                  /* down: remove installed packages too */
 };
 
-/* What a run gives the phases' actions (ku_task_user()). */
+struct ku_pki;
+
+/* What a run gives the phases' actions (ku_task_deploy()). */
 struct ku_deploy {
 	const struct ku_spec *spec;
 	const char *state_dir;
 	const struct ku_render_set *files;
+	struct ku_pki *pki;          /* phase 2's context (pki.h) */
 };
 
 struct ku_provider {

@@ -15,6 +15,7 @@
 #include "i18n.h"
 #include "journal.h"
 #include "log.h"
+#include "pki.h"
 #include "plan.h"
 #include "provider.h"
 #include "render.h"
@@ -295,11 +296,15 @@ ku_run_execute(struct ku_run *run, const struct ku_frontend *fe,
 		.n_only = run->opts.n_only,
 		.resume = run->opts.resume,
 	};
+	/* Phase 2's actions share one PKI context: its algorithms are
+	 * fetched and its CAs loaded once per run. */
+	struct ku_pki *pki = ku_pki_new(spec, run->state_dir);
 	struct ku_render_set files = { 0 };
 	struct ku_deploy deploy = {
 		.spec = spec,
 		.state_dir = run->state_dir,
 		.files = &files,
+		.pki = pki,
 	};
 	struct ku_engine *engine;
 	char *err = NULL;
@@ -329,6 +334,7 @@ ku_run_execute(struct ku_run *run, const struct ku_frontend *fe,
 		if (provider->close)
 			provider->close(eo.provider_state);
 		ku_render_set_free(&files);
+		ku_pki_free(pki);
 		ku_plan_free(plan);
 		return rc;
 	}
@@ -360,6 +366,7 @@ ku_run_execute(struct ku_run *run, const struct ku_frontend *fe,
 	if (provider->close)
 		provider->close(eo.provider_state);
 	ku_render_set_free(&files);
+	ku_pki_free(pki);
 	ku_plan_free(plan);
 	return rc;
 }

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -489,6 +491,78 @@ ku_strjoin(const char *const *v, size_t n, const char *sep)
 	}
 	return ku_buf_steal(&b);
 }
+
+/* --- addresses --- */
+
+int
+ku_ip_family(const char *s)
+{
+	unsigned char buf[16];
+
+	if (s == NULL)
+		return 0;
+	if (inet_pton(AF_INET, s, buf) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, s, buf) == 1)
+		return AF_INET6;
+	return 0;
+}
+
+bool
+ku_cidr_parse(const char *s, struct ku_cidr *out)
+{
+	const char *slash;
+	char addr[INET6_ADDRSTRLEN + 1];
+	char *end;
+	long prefix;
+	size_t bytes;
+
+	memset(out, 0, sizeof *out);
+	if (s == NULL || (slash = strchr(s, '/')) == NULL ||
+	    (size_t)(slash - s) >= sizeof addr)
+		return false;
+	memcpy(addr, s, (size_t)(slash - s));
+	addr[slash - s] = '\0';
+	out->family = ku_ip_family(addr);
+	if (out->family == 0 || inet_pton(out->family, addr, out->net) != 1)
+		return false;
+	errno = 0;
+	prefix = strtol(slash + 1, &end, 10);
+	bytes = out->family == AF_INET ? 4 : 16;
+	if (errno || end == slash + 1 || *end != '\0' || prefix < 0 ||
+	    prefix > (long)(bytes * 8))
+		return false;
+	out->prefix = (int)prefix;
+	for (size_t i = 0; i < bytes; i++) {
+		long keep = prefix - (long)(i * 8);
+		if (keep <= 0)
+			out->net[i] = 0;
+		else if (keep < 8)
+			out->net[i] &= (unsigned char)(0xff << (8 - keep));
+	}
+	return true;
+}
+
+bool
+ku_cidr_nth(const struct ku_cidr *c, unsigned n, char *out, size_t outlen)
+{
+	unsigned char a[16];
+	size_t bytes = c->family == AF_INET ? 4 : 16;
+	int host_bits = (int)(bytes * 8) - c->prefix;
+	unsigned carry = n;
+
+	if (host_bits < 32 && (uint64_t)n >= ((uint64_t)1 << host_bits))
+		return false;
+	memcpy(a, c->net, sizeof a);
+	for (size_t i = bytes; i-- > 0 && carry; ) {
+		unsigned sum = a[i] + (carry & 0xff);
+		a[i] = (unsigned char)sum;
+		carry = (carry >> 8) + (sum >> 8);
+	}
+	return inet_ntop(c->family, a, out, (socklen_t)outlen) != NULL;
+}
+
+/* --- digests --- */
 
 void
 ku_sha256_hex(const void *data, size_t len, char out[65])

@@ -86,6 +86,22 @@ bool ku_streq(const char *a, const char *b);   /* NULL-safe */
 bool ku_str_has_prefix(const char *s, const char *prefix);
 char *ku_strjoin(const char *const *v, size_t n, const char *sep);
 
+/* Addresses. An address range (CIDR), its network address with the host
+ * bits cleared. */
+struct ku_cidr {
+	int family;                 /* AF_INET or AF_INET6 */
+	unsigned char net[16];      /* the network address, host bits zero */
+	int prefix;
+};
+
+/* AF_INET or AF_INET6 for an address literal, 0 for anything else. */
+int ku_ip_family(const char *s);
+bool ku_cidr_parse(const char *s, struct ku_cidr *out);
+/* The n-th address of the range (0 is the network address itself) as
+ * text; false when the range holds fewer than n + 1 addresses. */
+bool ku_cidr_nth(const struct ku_cidr *c, unsigned n, char *out,
+    size_t outlen);
+
 /* SHA-256 of a memory block as 64 lowercase hex digits (out: 65 bytes). */
 void ku_sha256_hex(const void *data, size_t len, char out[65]);
 /* The same of a file's contents; KU_ERR_IO (errno set) when unreadable. */
