@@ -95,7 +95,7 @@ func (s *state) refresh(c *kube.Client, domain string) error {
 	}
 	r := records{a: map[string][]net.IP{}, ptr: map[string]string{}, ns: map[string]bool{}}
 	for _, sv := range svcs.Items {
-		name := strings.ToLower(sv.Metadata.Name + "." + sv.Metadata.Namespace + ".svc." + domain)
+		name := strings.ToLower(sv.Metadata.Name + "." + sv.Metadata.Namespace + ".svc." + domain + ".")
 		r.ns[sv.Metadata.Namespace] = true
 		switch {
 		case sv.Spec.ClusterIP == "None":

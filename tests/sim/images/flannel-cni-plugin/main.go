@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,10 +63,18 @@ func loadSubnetEnv(path string) (*subnetEnv, error) {
 		}
 		seen[k] = true
 		switch k {
-		case "FLANNEL_NETWORK":
-			se.network = v
-		case "FLANNEL_SUBNET":
-			se.subnet = v
+		case "FLANNEL_NETWORK", "FLANNEL_SUBNET":
+			// host-local wants the network's address (10.244.1.0/24 for
+			// FLANNEL_SUBNET=10.244.1.1/24), as ParseCIDR gives it
+			_, n, err := net.ParseCIDR(v)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s=%q is not a CIDR", path, k, v)
+			}
+			if k == "FLANNEL_NETWORK" {
+				se.network = n.String()
+			} else {
+				se.subnet = n.String()
+			}
 		case "FLANNEL_MTU":
 			if se.mtu, err = strconv.Atoi(v); err != nil {
 				return nil, fmt.Errorf("%s: FLANNEL_MTU %q", path, v)
