@@ -1,0 +1,3 @@
+module kubeup-sim/images
+
+go 1.19
