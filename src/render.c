@@ -322,6 +322,23 @@ ku_registry_host_ok(const char *host)
 	return strstr(host, "..") == NULL;
 }
 
+char *
+ku_render_registry_ca_path(const struct ku_spec *spec)
+{
+	const char *reg = ku_nonempty(spec->registry) ? spec->registry :
+	    KU_DEFAULT_REGISTRY;
+	size_t len = strcspn(reg, "/");
+	char *host, *path = NULL;
+
+	if (!ku_nonempty(spec->registry_ca_file))
+		return NULL;
+	host = xstrndup(reg, len);
+	if (ku_registry_host_ok(host))
+		path = xasprintf("%s/%s/ca.crt", KU_REGISTRY_CA_DIR, host);
+	free(host);
+	return path;
+}
+
 static ku_rc
 ku_render_images(const struct ku_spec *spec, struct ku_tvars *vars,
     char **err)
@@ -378,7 +395,6 @@ ku_render_version_vars(const struct ku_spec *spec, struct ku_tvars *vars)
 	    v->scheduler_healthz_only ? "/healthz" : "/readyz");
 	ku_tvars_set_bool(vars, "kubelet_runtime_flags",
 	    v->kubelet_runtime_flags);
-	ku_tvars_set_bool(vars, "fail_cgroup_v1_field", !v->no_fail_cgroup_v1);
 	ku_tvars_set(vars, "cgroup_driver", systemd ? "systemd" : "cgroupfs");
 	ku_tvars_set_bool(vars, "systemd_cgroup", systemd);
 }
@@ -507,9 +523,14 @@ ku_render_machine_vars(const struct ku_spec *spec,
 	ku_tvars_set(vars, "machine_name", m->name);
 	ku_tvars_set(vars, "machine_address", m->address);
 	ku_tvars_set_bool(vars, "is_master", is_master);
-	/* With no worker node at all, the master must take the workloads. */
-	ku_tvars_set_bool(vars, "register_taint",
-	    is_master && spec->n_nodes > 0);
+	/* With no worker node at all, the master must take the workloads.
+	 * The taint is a field of the kubelet's configuration, or for
+	 * releases without that field a flag (versions.c). */
+	bool taint = is_master && spec->n_nodes > 0;
+	bool flag = ku_version_profile(spec->version)->kubelet_taints_flag;
+
+	ku_tvars_set_bool(vars, "register_taint_field", taint && !flag);
+	ku_tvars_set_bool(vars, "kubelet_taint_flag", taint && flag);
 	return vars;
 }
 

@@ -43,4 +43,9 @@ const struct ku_rendered_file *ku_render_find(const struct ku_render_set *set,
  * name kubeup does not know. Caller frees. */
 char *ku_render_image(const struct ku_spec *spec, const char *name);
 
+/* Where containerd finds the CA of the spec's registry on a machine
+ * (/etc/containerd/certs.d/<host>/ca.crt), or NULL when images.ca_file is
+ * not set (or the registry names no usable host). Caller frees. */
+char *ku_render_registry_ca_path(const struct ku_spec *spec);
+
 #endif

@@ -70,7 +70,7 @@ static const struct ku_version ku_versions[] = {
 		.close_insecure_ports = true,
 		.scheduler_healthz_only = true,
 		.kubelet_runtime_flags = true,
-		.no_fail_cgroup_v1 = true,
+		.kubelet_taints_flag = true,
 	},
 };
 

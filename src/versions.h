@@ -61,8 +61,9 @@ struct ku_version {
 	 * file and needs --container-runtime=remote and
 	 * --container-runtime-endpoint on its command line. */
 	bool kubelet_runtime_flags;
-	/* The kubelet configuration has no failCgroupV1 field. */
-	bool no_fail_cgroup_v1;
+	/* The kubelet configuration has no registerWithTaints field: the
+	 * master's taint goes on the command line (--register-with-taints). */
+	bool kubelet_taints_flag;
 };
 
 /* The entry whose generated files a release gets: its own, or for a

@@ -774,6 +774,16 @@ ku_runtime(struct ku_task *t)
 	if (rc == KU_OK)
 		rc = ku_task_place_rendered(t, "/etc/containerd/config.toml",
 		    &changed);
+	if (rc == KU_OK) {
+		/* The CA of the operator's registry, where containerd (and
+		 * ctr --hosts-dir) looks for it. */
+		char *ca = ku_render_registry_ca_path(ku_task_spec(t));
+
+		if (ca)
+			rc = ku_task_upload(t, ku_task_spec(t)->registry_ca_file,
+			    ca, 0644, NULL);
+		free(ca);
+	}
 	if (rc != KU_OK)
 		return rc;
 	/* containerd restarts when its configuration is not the one it was
@@ -844,7 +854,8 @@ ku_check_container(struct ku_task *t)
 	ku_script_word(&script, image);
 	ku_script_raw_text(&script, "\n"
 	    "ctr -n kubeup-check images check \"name==$image\" 2>/dev/null |"
-	    " grep -q . || ctr -n kubeup-check images pull \"$image\" "
+	    " grep -q . || ctr -n kubeup-check images pull"
+	    " --hosts-dir /etc/containerd/certs.d \"$image\" "
 	    ">/dev/null\n"
 	    "ctr -n kubeup-check run --rm \"$image\" kubeup-check-$$ "
 	    "/pause -v\n");

@@ -539,6 +539,9 @@ build_machine(const char *dir, const char *id, const char *m)
 	static const char *const private[] = {
 		"opt", "usr/local/bin", "etc/kubernetes", "etc/systemd/system",
 		"etc/containerd", "etc/cni", "var/lib/kubelet", "var/lib/etcd",
+		/* not in the /var overlay: containerd's overlayfs snapshots
+		 * cannot live on an overlay file system */
+		"var/lib/containerd",
 	};
 	static const char *const layers[] = { "etc", "usr", "var" };
 	static const char *const homes[] = { "root", "home", "tmp" };

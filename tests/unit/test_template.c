@@ -1499,6 +1499,12 @@ test_render_versions(void **state)
 		    "cgroupDriver: \"systemd\""), !old);
 		assert_int_equal(has(&set, "node-2", ctd, "SystemdCgroup = true"), !old);
 		assert_int_equal(has(&set, "node-2", ctd, "SystemdCgroup = false"), old);
+		/* the master's taint: a field, or for 1.20 a flag */
+		assert_int_equal(has(&set, "master", unit,
+		    "--register-with-taints=node-role.kubernetes.io/control-plane:NoSchedule"), old);
+		assert_int_equal(has(&set, "master", conf, "registerWithTaints:"), !old);
+		assert_false(has(&set, "node-1", unit, "--register-with-taints"));
+		assert_false(has(&set, "node-1", conf, "registerWithTaints:"));
 		/* the images of the release */
 		assert_true(has(&set, "master", "/etc/kubernetes/manifests/etcd.yaml",
 		    old ? "/etcd:3.4.13-0\"" : "/etcd:3.6.6-0\""));
