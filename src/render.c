@@ -395,6 +395,9 @@ ku_render_version_vars(const struct ku_spec *spec, struct ku_tvars *vars)
 	    v->scheduler_healthz_only ? "/healthz" : "/readyz");
 	ku_tvars_set_bool(vars, "kubelet_runtime_flags",
 	    v->kubelet_runtime_flags);
+	ku_tvars_set_bool(vars, "etcd_experimental_flags", v->etcd_3_4);
+	ku_tvars_set(vars, "etcd_live_path", v->etcd_3_4 ? "/health" : "/livez");
+	ku_tvars_set(vars, "etcd_ready_path", v->etcd_3_4 ? "/health" : "/readyz");
 	ku_tvars_set(vars, "cgroup_driver", systemd ? "systemd" : "cgroupfs");
 	ku_tvars_set_bool(vars, "systemd_cgroup", systemd);
 }

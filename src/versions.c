@@ -71,6 +71,7 @@ static const struct ku_version ku_versions[] = {
 		.scheduler_healthz_only = true,
 		.kubelet_runtime_flags = true,
 		.kubelet_taints_flag = true,
+		.etcd_3_4 = true,
 	},
 };
 

@@ -64,6 +64,10 @@ struct ku_version {
 	/* The kubelet configuration has no registerWithTaints field: the
 	 * master's taint goes on the command line (--register-with-taints). */
 	bool kubelet_taints_flag;
+	/* etcd of this release (3.4) spells the corruption check and the
+	 * watch progress interval as --experimental-* flags, and its
+	 * metrics port serves /health only (no /livez, /readyz). */
+	bool etcd_3_4;
 };
 
 /* The entry whose generated files a release gets: its own, or for a

@@ -1499,6 +1499,17 @@ test_render_versions(void **state)
 		    "cgroupDriver: \"systemd\""), !old);
 		assert_int_equal(has(&set, "node-2", ctd, "SystemdCgroup = true"), !old);
 		assert_int_equal(has(&set, "node-2", ctd, "SystemdCgroup = false"), old);
+		/* etcd 3.4 for 1.20: experimental flags, /health */
+		{
+			static const char *const etcd = "/etc/kubernetes/manifests/etcd.yaml";
+
+			assert_int_equal(has(&set, "master", etcd,
+			    "--experimental-initial-corrupt-check=true"), old);
+			assert_int_equal(has(&set, "master", etcd,
+			    "--feature-gates=InitialCorruptCheck=true"), !old);
+			assert_int_equal(has(&set, "master", etcd, "path: \"/health\""), old);
+			assert_int_equal(has(&set, "master", etcd, "path: \"/readyz\""), !old);
+		}
 		/* the master's taint: a field, or for 1.20 a flag */
 		assert_int_equal(has(&set, "master", unit,
 		    "--register-with-taints=node-role.kubernetes.io/control-plane:NoSchedule"), old);
