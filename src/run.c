@@ -331,12 +331,7 @@ ku_run_execute(struct ku_run *run, const struct ku_frontend *fe,
 			    xstrdup(ku_strerror(rc)));
 		else
 			free(err);
-		if (provider->close)
-			provider->close(eo.provider_state);
-		ku_render_set_free(&files);
-		ku_pki_free(pki);
-		ku_plan_free(plan);
-		return rc;
+		goto out;
 	}
 	engine = ku_engine_new(plan, &eo, fe);
 
@@ -363,6 +358,7 @@ ku_run_execute(struct ku_run *run, const struct ku_frontend *fe,
 	for (size_t i = 0; failed && i < ku_engine_failed(engine)->n; i++)
 		ku_strv_push(failed, ku_engine_failed(engine)->v[i]);
 	ku_engine_free(engine);
+out:
 	if (provider->close)
 		provider->close(eo.provider_state);
 	ku_render_set_free(&files);

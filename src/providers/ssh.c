@@ -984,24 +984,37 @@ ku_ssh_exec_op(struct ku_task *t, const struct ku_machine *m,
 	return ku_failed(t, rc, err);
 }
 
+/* A file (local_path) or memory (data, len) to the machine; unchanged
+ * files are not sent again. */
 static ku_rc
-ku_ssh_upload_op(struct ku_task *t, const struct ku_machine *m,
-    const char *local_path, const char *remote_path, mode_t mode,
-    bool *changed)
+ku_ssh_send(struct ku_task *t, const char *local_path, const void *data,
+    size_t len, const char *remote_path, mode_t mode, bool *changed)
 {
 	struct ku_ssh_conn *conn;
 	bool skipped = false;
 	char *err = NULL;
 	ku_rc rc = ku_session(t, &conn);
 
-	(void)m;
 	if (rc != KU_OK)
 		return rc;
-	rc = ku_ssh_upload_file(conn, local_path, remote_path, mode, &skipped,
-	    &err);
+	if (local_path)
+		rc = ku_ssh_upload_file(conn, local_path, remote_path, mode,
+		    &skipped, &err);
+	else
+		rc = ku_ssh_upload_mem(conn, data, len, remote_path, mode,
+		    &skipped, &err);
 	if (changed)
 		*changed = rc == KU_OK && !skipped;
 	return ku_failed(t, rc, err);
+}
+
+static ku_rc
+ku_ssh_upload_op(struct ku_task *t, const struct ku_machine *m,
+    const char *local_path, const char *remote_path, mode_t mode,
+    bool *changed)
+{
+	(void)m;
+	return ku_ssh_send(t, local_path, NULL, 0, remote_path, mode, changed);
 }
 
 static ku_rc
@@ -1009,19 +1022,8 @@ ku_ssh_place_op(struct ku_task *t, const struct ku_machine *m,
     const void *data, size_t len, const char *remote_path, mode_t mode,
     bool *changed)
 {
-	struct ku_ssh_conn *conn;
-	bool skipped = false;
-	char *err = NULL;
-	ku_rc rc = ku_session(t, &conn);
-
 	(void)m;
-	if (rc != KU_OK)
-		return rc;
-	rc = ku_ssh_upload_mem(conn, data, len, remote_path, mode, &skipped,
-	    &err);
-	if (changed)
-		*changed = rc == KU_OK && !skipped;
-	return ku_failed(t, rc, err);
+	return ku_ssh_send(t, NULL, data, len, remote_path, mode, changed);
 }
 
 /* --- phase 1 --- */
