@@ -260,8 +260,8 @@ ku_pager_draw(struct ku_pager *p, int y, int x, int h, int w)
 		p->top = p->n_shown;
 	for (i = p->top; i < p->n_shown && row < text_h; i++) {
 		const struct ku_pager_line *l = &p->v[p->shown[i]];
-		int attr = l->level == KU_L_ERROR ? ku_ui_attr(KU_C_ERROR) :
-		    l->level == KU_L_WARN ? ku_ui_attr(KU_C_WARN) : (int)A_NORMAL;
+		unsigned attr = l->level == KU_L_ERROR ? ku_ui_attr(KU_C_ERROR) :
+		    l->level == KU_L_WARN ? ku_ui_attr(KU_C_WARN) : (unsigned)A_NORMAL;
 		bool match = p->search && *p->search &&
 		    strcasestr(l->text, p->search);
 

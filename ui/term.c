@@ -44,7 +44,7 @@ static const short ku_theme_fg[] = {
 	KU_UI_THEME(KU_X)
 #undef KU_X
 };
-static const int ku_theme_mono[] = {
+static const unsigned ku_theme_mono[] = {
 #define KU_X(sym, fg, mono) mono,
 	KU_UI_THEME(KU_X)
 #undef KU_X
@@ -91,7 +91,7 @@ ku_ui_colors(void)
 	return ku_term.colors;
 }
 
-int
+unsigned
 ku_ui_attr(enum ku_ui_color c)
 {
 	if (c >= KU_C__COUNT)
@@ -102,16 +102,16 @@ ku_ui_attr(enum ku_ui_color c)
 	case KU_C_NORMAL:
 		return A_NORMAL;
 	case KU_C_BAR: case KU_C_SELECTED: case KU_C_FOCUS: case KU_C_MATCH:
-		return (int)COLOR_PAIR(c) | A_REVERSE;
+		return (unsigned)COLOR_PAIR(c) | A_REVERSE;
 	case KU_C_FIELD:
-		return (int)COLOR_PAIR(c) | A_UNDERLINE;
+		return (unsigned)COLOR_PAIR(c) | A_UNDERLINE;
 	case KU_C_DIM:
 		return A_DIM;
 	case KU_C_TITLE: case KU_C_KEY: case KU_C_ERROR: case KU_C_WARN:
 	case KU_C_RUNNING: case KU_C_FAILED:
-		return (int)COLOR_PAIR(c) | A_BOLD;
+		return (unsigned)COLOR_PAIR(c) | A_BOLD;
 	default:
-		return (int)COLOR_PAIR(c);
+		return (unsigned)COLOR_PAIR(c);
 	}
 }
 

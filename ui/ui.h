@@ -63,7 +63,7 @@ bool ku_ui_init(const char *errlog_path, char **err);
 void ku_ui_end(void);
 bool ku_ui_ascii(void);
 bool ku_ui_colors(void);
-int ku_ui_attr(enum ku_ui_color c);
+unsigned ku_ui_attr(enum ku_ui_color c);
 const char *ku_ui_glyph(enum ku_ui_glyph g);
 /* The spinner's frame for a count that ticks while it animates. */
 const char *ku_ui_spinner(unsigned tick);

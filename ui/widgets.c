@@ -215,7 +215,7 @@ ku_list_draw(struct ku_list *l, int y, int x, int h, int w, bool focus)
 		    (on ? KU_G_CHECKED : KU_G_UNCHECKED) :
 		    (on ? KU_G_RADIO_ON : KU_G_RADIO_OFF));
 
-		attrset(focus && it == l->sel ? (attr_t)ku_ui_attr(KU_C_SELECTED) :
+		attrset(focus && it == l->sel ? ku_ui_attr(KU_C_SELECTED) :
 		    A_NORMAL);
 		mvhline(y + i, x, ' ', w);
 		ku_ui_put(y + i, x + 1, 4, 0, mark);
@@ -331,7 +331,7 @@ ku_dialog_draw(struct ku_dialog *d)
 	bx = x + 2;
 	for (size_t i = 0; i < d->n_buttons; i++) {
 		char *b = xasprintf("< %s >", d->labels[i]);
-		attrset(i == d->sel ? (attr_t)ku_ui_attr(KU_C_SELECTED) : A_BOLD);
+		attrset(i == d->sel ? ku_ui_attr(KU_C_SELECTED) : A_BOLD);
 		bx += ku_ui_put(y + h - 2, bx, x + w - bx - 1, 0, b) + 2;
 		attrset(A_NORMAL);
 		free(b);
