@@ -655,8 +655,12 @@ out:
 int
 main(int argc, char **argv)
 {
+	const char *localedir = getenv("KUBEUP_LOCALEDIR");
+
 	setlocale(LC_ALL, "");
-	bindtextdomain(PACKAGE, LOCALEDIR);
+	/* KUBEUP_LOCALEDIR: the catalogues of a build not installed (tests) */
+	bindtextdomain(PACKAGE, localedir && *localedir ? localedir :
+	    LOCALEDIR);
 	textdomain(PACKAGE);
 	return ku_main(argc, argv);
 }
