@@ -964,8 +964,12 @@ wz_key(void *ud, const struct ku_key *k)
 			}
 			break;
 		case DLG_STOP:
-			if (r == 0)
+			if (r == 0) {
+				/* leave once the run has stopped: the
+				 * resume command is printed then */
 				wz_install_stop(w);
+				w->quit = true;
+			}
 			break;
 		case DLG_CONFIRM:
 			if (r == 0) {

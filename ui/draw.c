@@ -104,13 +104,27 @@ ku_ui_printf(int y, int x, int w, const char *fmt, ...)
 	free(s);
 }
 
+/* Lines are drawn with characters, not the terminal's alternate
+ * character set: UTF-8 box drawing, or ASCII. A TERM that does not match
+ * the terminal (common under tmux and screen, and on serial consoles)
+ * then still draws lines, not letters. */
+static void
+ku_ui_run_of(int y, int x, int n, const char *utf8, char ascii)
+{
+	if (y < 0 || y >= LINES)
+		return;
+	for (int i = 0; i < n && x + i < COLS; i++) {
+		if (ku_ui_ascii())
+			mvaddch(y, x + i, (chtype)ascii);
+		else
+			mvaddstr(y, x + i, utf8);
+	}
+}
+
 void
 ku_ui_hline(int y, int x, int w)
 {
-	if (ku_ui_ascii())
-		mvhline(y, x, '-', w);
-	else
-		mvhline(y, x, ACS_HLINE, w);
+	ku_ui_run_of(y, x, w, "\xe2\x94\x80", '-');
 }
 
 void
@@ -118,25 +132,16 @@ ku_ui_box(int y, int x, int h, int w)
 {
 	if (h < 2 || w < 2)
 		return;
-	if (ku_ui_ascii()) {
-		mvhline(y, x + 1, '-', w - 2);
-		mvhline(y + h - 1, x + 1, '-', w - 2);
-		mvvline(y + 1, x, '|', h - 2);
-		mvvline(y + 1, x + w - 1, '|', h - 2);
-		mvaddch(y, x, '+');
-		mvaddch(y, x + w - 1, '+');
-		mvaddch(y + h - 1, x, '+');
-		mvaddch(y + h - 1, x + w - 1, '+');
-		return;
+	ku_ui_run_of(y, x + 1, w - 2, "\xe2\x94\x80", '-');
+	ku_ui_run_of(y + h - 1, x + 1, w - 2, "\xe2\x94\x80", '-');
+	for (int i = 1; i < h - 1; i++) {
+		ku_ui_run_of(y + i, x, 1, "\xe2\x94\x82", '|');
+		ku_ui_run_of(y + i, x + w - 1, 1, "\xe2\x94\x82", '|');
 	}
-	mvhline(y, x + 1, ACS_HLINE, w - 2);
-	mvhline(y + h - 1, x + 1, ACS_HLINE, w - 2);
-	mvvline(y + 1, x, ACS_VLINE, h - 2);
-	mvvline(y + 1, x + w - 1, ACS_VLINE, h - 2);
-	mvaddch(y, x, ACS_ULCORNER);
-	mvaddch(y, x + w - 1, ACS_URCORNER);
-	mvaddch(y + h - 1, x, ACS_LLCORNER);
-	mvaddch(y + h - 1, x + w - 1, ACS_LRCORNER);
+	ku_ui_run_of(y, x, 1, "\xe2\x94\x8c", '+');
+	ku_ui_run_of(y, x + w - 1, 1, "\xe2\x94\x90", '+');
+	ku_ui_run_of(y + h - 1, x, 1, "\xe2\x94\x94", '+');
+	ku_ui_run_of(y + h - 1, x + w - 1, 1, "\xe2\x94\x98", '+');
 }
 
 void

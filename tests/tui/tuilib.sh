@@ -20,7 +20,7 @@ tui_start() {
 	tmx kill-server 2>/dev/null
 	printf '%s\n' "$*" >"$TMP/tui.cmd"
 	tmx -f /dev/null new-session -d -s t -x "$cols" -y "$rows" \
-		"env TERM=xterm-256color $*; echo EXIT=\$?; exec sleep 3600"
+		"env $*; echo EXIT=\$?; exec sleep 3600"
 	tmx set-option -t t status off >/dev/null
 }
 
