@@ -711,18 +711,23 @@ wz_confirm_install(struct wz *w)
 {
 	struct ku_buf b;
 	const struct ku_spec *s = w->spec;
+	size_t n = ku_spec_n_machines(s);
 
 	ku_buf_init(&b, 0);
-	ku_buf_printf(&b, _("Installing changes these %zu machines: "
+	ku_buf_printf(&b, ngettext("Installing changes this machine: "
 	    "packages, sysctls, swap, and files under /etc/kubernetes, "
-	    "/var/lib/kubelet and /usr/local/bin:"), ku_spec_n_machines(s));
+	    "/var/lib/kubelet and /usr/local/bin:", "Installing changes "
+	    "these %zu machines: packages, sysctls, swap, and files under "
+	    "/etc/kubernetes, /var/lib/kubelet and /usr/local/bin:", n), n);
 	ku_buf_adds(&b, "\n");
-	for (size_t i = 0; i < ku_spec_n_machines(s); i++) {
+	/* one line each while they fit; a list to scroll otherwise */
+	for (size_t i = 0; i < n; i++) {
 		const struct ku_machine *m = ku_spec_machine(s, i);
-		ku_buf_printf(&b, "  %s (%s)\n", m->name, m->address);
+		ku_buf_printf(&b, n <= 12 ? "  %s (%s)\n" : "%s (%s)%s", m->name,
+		    m->address, n <= 12 ? "" : i + 1 < n ? ", " : "\n");
 	}
-	ku_buf_adds(&b, _("Start the install?"));
-	ku_dialog_open(&w->dialog, DLG_CONFIRM, _("Install"), b.data);
+	ku_dialog_open(&w->dialog, DLG_CONFIRM, _("Start the install?"),
+	    b.data);
 	ku_dialog_button(&w->dialog, _("Install"), 'i');
 	ku_dialog_button(&w->dialog, _("Cancel"), 'c');
 	w->dialog.sel = 1;

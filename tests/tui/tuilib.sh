@@ -9,7 +9,8 @@ if [ -z "$TMUX_BIN" ]; then
 	echo "1..0 # SKIP tmux is not installed (build-aux/install-deps installs it)"
 	exit 0
 fi
-TSOCK=kubeup-test-$$
+tui_n=0
+TSOCK=kubeup-test-$$-0
 unset TMUX
 tmx() { "$TMUX_BIN" -L "$TSOCK" "$@"; }
 
@@ -17,10 +18,13 @@ tmx() { "$TMUX_BIN" -L "$TSOCK" "$@"; }
 # it ends, "EXIT=<status>" is printed and the window stays.
 tui_start() {
 	cols=$1 rows=$2; shift 2
+	# a server of its own each time: one being killed may linger
 	tmx kill-server 2>/dev/null
+	tui_n=$((tui_n + 1))
+	TSOCK=kubeup-test-$$-$tui_n
 	printf '%s\n' "$*" >"$TMP/tui.cmd"
 	tmx -f /dev/null new-session -d -s t -x "$cols" -y "$rows" \
-		"env $*; echo EXIT=\$?; exec sleep 3600"
+		"env $*; echo EXIT=\$?; exec sh"
 	tmx set-option -t t status off >/dev/null
 }
 
