@@ -355,6 +355,10 @@ wz_log_scope(struct wz *w, int scope, size_t phase, size_t step,
 	w->log_tag_step = (uint32_t)((phase & 0xff) << 24 | (step & 0xff) << 16);
 	free(w->log_target);
 	w->log_target = target ? xasprintf("] [%s] ", target) : NULL;
+	if (target != w->log_target_name) {
+		free(w->log_target_name);
+		w->log_target_name = target ? xstrdup(target) : NULL;
+	}
 	w->pager.keep = wz_keep_line;
 	w->pager.keep_ud = w;
 	w->pager.follow = true;
@@ -459,7 +463,9 @@ wz_install_cleanup(struct wz *w)
 	free(w->pause_phase);
 	free(w->pause_step);
 	free(w->log_target);
+	free(w->log_target_name);
 	w->pause_phase = w->pause_step = w->log_target = NULL;
+	w->log_target_name = NULL;
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
 }
@@ -979,6 +985,7 @@ static const struct ku_binding wz_log_keys[] = {
 	{ 'e', 0, KU_A_FILTER, "e", N_("errors") },
 	{ 'w', 0, KU_A_WRAP, "w", N_("wrap") },
 	{ 'a', 0, KU_A_SCOPE, "a", N_("all/substep") },
+	{ 't', 0, KU_A_NEXT_SCREEN, "t", N_("machine") },
 	{ 'q', 0, KU_A_BACK, NULL, NULL },
 };
 
@@ -991,6 +998,9 @@ wz_log_draw(struct wz *w)
 	switch (w->log_scope) {
 	case WL_ALL:
 		scope = _("the whole run");
+		break;
+	case WL_TARGET:
+		scope = _("one substep on one machine");
 		break;
 	default:
 		scope = _("one substep");
@@ -1006,8 +1016,8 @@ wz_log_draw(struct wz *w)
 			s = xasprintf("%s/%s%s%s  %s", w->phases[w->sel_phase].id,
 			    w->phases[w->sel_phase].steps[w->sel_step].id,
 			    w->log_scope == WL_TARGET ? " " : "",
-			    w->log_scope == WL_TARGET && w->pause_targets.n ?
-			    w->pause_targets.v[0] : "",
+			    w->log_scope == WL_TARGET && w->log_target_name ?
+			    w->log_target_name : "",
 			    ku_run_log_path(w->run));
 		else
 			s = xstrdup(ku_run_log_path(w->run));
@@ -1043,6 +1053,29 @@ wz_log_key(struct wz *w, const struct ku_key *k)
 		    w->sel_phase, w->sel_step, NULL);
 		return KU_UI_REDRAW;
 	}
+	if (act == KU_A_NEXT_SCREEN && w->sel_phase < w->n_phases &&
+	    w->sel_step < w->phases[w->sel_phase].n_steps) {
+		/* one machine of the substep, the next at each press */
+		struct wz_step *st = &w->phases[w->sel_phase].steps[w->sel_step];
+		size_t next = 0;
+		if (w->log_scope == WL_TARGET && w->log_target_name)
+			for (size_t i = 0; i < st->n_targets; i++)
+				if (strcmp(st->targets[i].name,
+				    w->log_target_name) == 0)
+					next = i + 1;
+		if (next >= st->n_targets) {
+			free(w->log_target_name);
+			w->log_target_name = NULL;
+			wz_log_scope(w, WL_STEP, w->sel_phase, w->sel_step,
+			    NULL);
+		} else {
+			free(w->log_target_name);
+			w->log_target_name = xstrdup(st->targets[next].name);
+			wz_log_scope(w, WL_TARGET, w->sel_phase, w->sel_step,
+			    w->log_target_name);
+		}
+		return KU_UI_REDRAW;
+	}
 	return ku_pager_key(&w->pager, k, act) ? KU_UI_REDRAW : 0;
 }
 
@@ -1053,7 +1086,8 @@ const struct wz_screen wz_log_screen = {
 	    "go to the next and previous match. e shows only errors and "
 	    "warnings; w switches wrapping (Left/Right scroll sideways "
 	    "without it); a switches between the whole run and the "
-	    "substep."),
+	    "substep; t shows one machine of the substep, the next at each "
+	    "press."),
 	.draw = wz_log_draw,
 	.key = wz_log_key,
 };

@@ -185,7 +185,8 @@ struct wz {
 	/* the log viewer's scope */
 	enum { WL_ALL, WL_STEP, WL_TARGET } log_scope;
 	uint32_t log_tag_step;     /* phase << 24 | step << 16 */
-	char *log_target;
+	char *log_target;          /* "] [node-1] ", matched in lines */
+	char *log_target_name;
 
 	/* the queue from other threads */
 	pthread_mutex_t lock;

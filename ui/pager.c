@@ -77,11 +77,27 @@ ku_pager_rows(const struct ku_pager *p)
 	return p->rows > 0 ? (size_t)p->rows : 10;
 }
 
+/* The top that shows the last lines; wrapped lines take several rows. */
 static void
 ku_pager_to_end(struct ku_pager *p)
 {
-	size_t rows = ku_pager_rows(p);
-	p->top = p->n_shown > rows ? p->n_shown - rows : 0;
+	size_t rows = ku_pager_rows(p), used = 0, i = p->n_shown;
+
+	if (!p->wrap || p->cols <= 0) {
+		p->top = p->n_shown > rows ? p->n_shown - rows : 0;
+		return;
+	}
+	while (i > 0) {
+		struct ku_strv parts = { 0 };
+		size_t n = ku_ui_wrap(p->v[p->shown[i - 1]].text, p->cols,
+		    &parts);
+		ku_strv_free(&parts);
+		if (used + (n ? n : 1) > rows)
+			break;
+		used += n ? n : 1;
+		i--;
+	}
+	p->top = i;
 }
 
 void
@@ -195,6 +211,8 @@ ku_pager_key(struct ku_pager *p, const struct ku_key *k, enum ku_act act)
 	case KU_A_DOWN:
 		if (!ku_pager_at_end(p))
 			p->top++;
+		if (ku_pager_at_end(p))
+			p->follow = true;   /* back at the bottom */
 		return true;
 	case KU_A_PGUP:
 		p->top = p->top > rows ? p->top - rows : 0;
@@ -254,7 +272,8 @@ ku_pager_draw(struct ku_pager *p, int y, int x, int h, int w)
 	if (h < 2 || w < 10)
 		return;
 	p->rows = text_h;
-	if (p->follow && ku_pager_at_end(p))
+	p->cols = w;
+	if (p->follow)
 		ku_pager_to_end(p);
 	if (p->top > p->n_shown)
 		p->top = p->n_shown;

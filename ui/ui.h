@@ -246,6 +246,7 @@ struct ku_pager {
 	struct ku_field query;
 	char *status;        /* "not found: ..." */
 	int rows;            /* of the last draw */
+	int cols;
 };
 
 void ku_pager_init(struct ku_pager *p);
