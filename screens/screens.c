@@ -714,7 +714,7 @@ wz_confirm_install(struct wz *w)
 	size_t n = ku_spec_n_machines(s);
 
 	ku_buf_init(&b, 0);
-	ku_buf_printf(&b, ngettext("Installing changes this machine: "
+	ku_buf_printf(&b, ngettext("Installing changes %zu machine: "
 	    "packages, sysctls, swap, and files under /etc/kubernetes, "
 	    "/var/lib/kubelet and /usr/local/bin:", "Installing changes "
 	    "these %zu machines: packages, sysctls, swap, and files under "
