@@ -978,7 +978,8 @@ wz_key(void *ud, const struct ku_key *k)
 			break;
 		case DLG_CONFIRM:
 			if (r == 0) {
-				wz_form_free(&w->form);
+				/* the review stays when the run cannot start
+				 * (another kubeup holds the state directory) */
 				w->resume = false;
 				wz_install_start(w);
 			}
@@ -998,13 +999,8 @@ wz_key(void *ud, const struct ku_key *k)
 		return KU_UI_REDRAW;
 	}
 	if (k->act == KU_A_BACK && w->screen > WZ_WELCOME &&
-	    w->screen <= WZ_REVIEW && !wz_in_text(w)) {
-		wz_go(w, w->screen - 1);
-		return KU_UI_REDRAW;
-	}
-	if (k->act == KU_A_BACK && w->screen > WZ_WELCOME &&
 	    w->screen <= WZ_REVIEW) {
-		/* Esc in a field goes back too: the answers are kept */
+		/* in a field too: the answers are kept */
 		wz_go(w, w->screen - 1);
 		return KU_UI_REDRAW;
 	}
