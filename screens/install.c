@@ -1219,11 +1219,40 @@ wz_done_draw(struct wz *w)
 	attrset(A_NORMAL);
 	y++;
 	if (w->skipped.n) {
+		/* every skipped substep, by name; the machines when only some
+		 * of its targets were skipped */
+		struct ku_buf b;
+		struct ku_strv parts = { 0 };
+		ku_buf_init(&b, 0);
+		for (size_t p = 0; p < w->n_phases; p++)
+			for (size_t i = 0; i < w->phases[p].n_steps; i++) {
+				struct wz_step *st = &w->phases[p].steps[i];
+				struct wz_counts c = wz_step_counts(st);
+				if (c.skipped == 0)
+					continue;
+				ku_buf_printf(&b, "%s%s/%s", b.len ? ", " : "",
+				    w->phases[p].id, st->id);
+				if (c.skipped < c.n) {
+					ku_buf_adds(&b, " (");
+					for (size_t t = 0, k = 0; t < st->n_targets;
+					    t++)
+						if (st->targets[t].state ==
+						    KU_STATE_SKIPPED)
+							ku_buf_printf(&b, "%s%s",
+							    k++ ? " " : "",
+							    st->targets[t].name);
+					ku_buf_adds(&b, ")");
+				}
+			}
 		attrset(ku_ui_attr(KU_C_WARN));
 		ku_ui_put(y++, 2, COLS - 4, 0, _("These substeps were skipped: "
 		    "the cluster may be incomplete."));
 		attrset(A_NORMAL);
-		y += wz_list(y, _("Skipped:"), &w->skipped, LINES - y - 4);
+		ku_ui_wrap(b.data ? b.data : "", COLS - 6, &parts);
+		for (size_t i = 0; i < parts.n && y < LINES - 2; i++)
+			ku_ui_put(y++, 4, COLS - 6, 0, parts.v[i]);
+		ku_strv_free(&parts);
+		ku_buf_free(&b);
 	}
 	ku_ui_footer(wz_end_keys, KU_ARRAY_LEN(wz_end_keys));
 }
