@@ -26,8 +26,6 @@ struct wz_job {
 	bool started;
 };
 
-static struct wz_job *wz_jobs;
-static size_t wz_n_jobs;
 
 static void *
 wz_check_thread(void *arg)
@@ -82,19 +80,19 @@ wz_job_free(struct wz_job *j)
 }
 
 static void
-wz_jobs_join(void)
+wz_jobs_join(struct wz *w)
 {
-	for (size_t i = 0; i < wz_n_jobs; i++)
-		wz_job_free(&wz_jobs[i]);
-	free(wz_jobs);
-	wz_jobs = NULL;
-	wz_n_jobs = 0;
+	for (size_t i = 0; i < w->n_jobs; i++)
+		wz_job_free(&w->jobs[i]);
+	free(w->jobs);
+	w->jobs = NULL;
+	w->n_jobs = 0;
 }
 
 void
 wz_checks_free(struct wz *w)
 {
-	wz_jobs_join();
+	wz_jobs_join(w);
 	for (size_t i = 0; i < w->n_checks; i++) {
 		free(w->checks[i].name);
 		free(w->checks[i].address);
@@ -192,8 +190,6 @@ wz_checks_next_key(struct wz *w)
 		ku_dialog_button(&w->dialog, _("Accept"), 'a');
 		ku_dialog_button(&w->dialog, _("Refuse"), 'r');
 		w->dialog.sel = 1;
-		w->dialog.scroll = (int)i;   /* which one: kept here */
-		w->dialog.scroll = 0;
 		free(t);
 		return;
 	}
@@ -217,8 +213,8 @@ wz_checks_start(struct wz *w)
 	n = ku_spec_n_machines(w->spec);
 	w->checks = xcalloc(n, sizeof *w->checks);
 	w->n_checks = n;
-	wz_jobs = xcalloc(n, sizeof *wz_jobs);
-	wz_n_jobs = n;
+	w->jobs = xcalloc(n, sizeof *w->jobs);
+	w->n_jobs = n;
 	for (size_t i = 0; i < n; i++) {
 		const struct ku_machine *m = ku_spec_machine(w->spec, i);
 		w->checks[i].name = xstrdup(m->name ? m->name : "?");
@@ -226,7 +222,7 @@ wz_checks_start(struct wz *w)
 		w->checks[i].port = m->port;
 	}
 	for (size_t i = 0; i < n; i++)
-		wz_job_start(w, &wz_jobs[i], i, false);
+		wz_job_start(w, &w->jobs[i], i, false);
 	wz_checks_dialog(w);
 }
 
@@ -267,8 +263,8 @@ wz_hostkey_dialog_key(struct wz *w, int r)
 				continue;
 			if (r == 0) {
 				/* connect again, recording the key */
-				wz_job_free(&wz_jobs[i]);
-				wz_job_start(w, &wz_jobs[i], i, true);
+				wz_job_free(&w->jobs[i]);
+				wz_job_start(w, &w->jobs[i], i, true);
 			} else {
 				w->checks[i].state = WC_REFUSED;
 			}

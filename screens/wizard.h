@@ -35,6 +35,7 @@ enum wz_screen_id {
 };
 
 struct wz;
+struct wz_job;
 
 struct wz_screen {
 	const char *title;        /* N_() */
@@ -152,7 +153,9 @@ struct wz {
 	int review_top;
 	struct ku_strv review_lines;
 
-	/* machines: connection checks */
+	/* machines: connection checks, one thread (job) each */
+	struct wz_job *jobs;
+	size_t n_jobs;
 	struct wz_check *checks;
 	size_t n_checks;
 	size_t checks_running;
