@@ -19,6 +19,7 @@
 #include "render.h"
 #include "run.h"
 #include "spec.h"
+#include "wizard.h"
 
 /* Exit statuses, documented in --help, kubeup(1) and the README. */
 enum {
@@ -50,13 +51,14 @@ struct ku_cli {
 	const char *provider;
 	const char *command;      /* "up", "down", "certs" or NULL */
 	const char *file;         /* positional answers file */
+	const char *prefill;      /* --prefill: the wizard's first answers */
 };
 
 static void
 ku_usage(FILE *out)
 {
 	fprintf(out, _(
-"Usage: kubeup                       the interactive installer (wizard)\n"
+"Usage: kubeup [--prefill FILE]      the interactive installer (wizard)\n"
 "       kubeup --batch FILE [OPTION]...   install unattended\n"
 "       kubeup --check FILE               validate an answers file\n"
 "       kubeup up [--num-nodes=N] [--provider=ssh] [FILE] [OPTION]...\n"
@@ -71,6 +73,7 @@ ku_usage(FILE *out)
 "Options:\n"
 "  --batch FILE          install from the answers FILE, without a terminal\n"
 "  --check FILE          print every problem of FILE; touch nothing\n"
+"  --prefill FILE        open the wizard with the answers of FILE filled in\n"
 "  --dry-run             print the plan and render every file; touch no\n"
 "                        machine\n"
 "  --render-dir DIR      where --dry-run writes files (STATE/rendered)\n"
@@ -493,7 +496,7 @@ enum {
 	OPT_BATCH = 256, OPT_CHECK, OPT_DRY_RUN, OPT_RENDER_DIR, OPT_RESUME,
 	OPT_PHASES, OPT_EVENTS, OPT_STATE_DIR, OPT_TEMPLATES, OPT_ON_FAILURE,
 	OPT_ALLOW_UNSUPPORTED, OPT_NUM_NODES, OPT_PROVIDER, OPT_PURGE,
-	OPT_FORGET,
+	OPT_FORGET, OPT_PREFILL,
 };
 
 static const struct option ku_options[] = {
@@ -513,6 +516,7 @@ static const struct option ku_options[] = {
 	{ "provider", required_argument, NULL, OPT_PROVIDER },
 	{ "purge", no_argument, NULL, OPT_PURGE },
 	{ "forget", no_argument, NULL, OPT_FORGET },
+	{ "prefill", required_argument, NULL, OPT_PREFILL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -538,6 +542,7 @@ ku_parse(int argc, char **argv, struct ku_cli *cli)
 		case OPT_ALLOW_UNSUPPORTED: cli->allow_unsupported = true; break;
 		case OPT_PURGE: cli->purge = true; break;
 		case OPT_FORGET: cli->forget = true; break;
+		case OPT_PREFILL: cli->prefill = optarg; break;
 		case OPT_PHASES:
 			if (ku_parse_phases(optarg, &cli->phases) != KU_EXIT_OK)
 				return KU_EXIT_USAGE;
@@ -666,7 +671,19 @@ ku_main(int argc, char **argv)
 		goto out;
 	}
 	answers = cli.batch ? cli.batch : cli.file;
+	if (cli.prefill && (answers || cli.resume || cli.phases.n ||
+	    cli.dry_run || cli.command)) {
+		status = ku_usage_error("%s", _("--prefill opens the wizard: "
+		    "it takes no --batch, answers file, --resume, --phases or "
+		    "--dry-run"));
+		goto out;
+	}
 	if (answers == NULL && !(cli.resume && cli.state_dir)) {
+		struct ku_wizard_opts wo = {
+			.answers = cli.prefill,
+			.state_dir = cli.state_dir,
+			.templates = cli.templates,
+		};
 		if (cli.dry_run || cli.resume || cli.phases.n) {
 			status = ku_usage_error("%s", _("this needs an answers "
 			    "file: --batch FILE"));
@@ -677,10 +694,7 @@ ku_main(int argc, char **argv)
 			    "terminal; without one use --batch FILE"));
 			goto out;
 		}
-		fprintf(stderr, _("kubeup: the interactive wizard is not "
-		    "available in this version yet; install with --batch FILE "
-		    "(see kubeup --help and examples/answers.conf)\n"));
-		status = KU_EXIT_USAGE;
+		status = ku_wizard_main(&wo);
 		goto out;
 	}
 	status = ku_cmd_batch(&cli, answers);
@@ -692,8 +706,12 @@ out:
 int
 main(int argc, char **argv)
 {
+	const char *localedir = getenv("KUBEUP_LOCALEDIR");
+
 	setlocale(LC_ALL, "");
-	bindtextdomain(PACKAGE, LOCALEDIR);
+	/* KUBEUP_LOCALEDIR: the catalogues of a build not installed (tests) */
+	bindtextdomain(PACKAGE, localedir && *localedir ? localedir :
+	    LOCALEDIR);
 	textdomain(PACKAGE);
 	return ku_main(argc, argv);
 }

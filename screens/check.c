@@ -1,0 +1,279 @@
+/* "Check connections": logs in to every machine at once, off the UI
+ * thread, and shows each result; an unknown host key's SHA-256
+ * fingerprint is shown for the operator to accept (recorded in
+ * known_hosts) or refuse. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <curses.h>
+
+#include "i18n.h"
+#include "ssh.h"
+#include "wizard.h"
+
+enum { DLG_CHECKS = 20, DLG_HOSTKEY = 21 };
+
+/* What a check thread needs, copied: the spec may change meanwhile. */
+struct wz_job {
+	struct wz *w;
+	size_t index;
+	char *name, *address, *user, *key, *known_hosts;
+	int port, timeout;
+	bool accept;
+	pthread_t thread;
+	bool started;
+};
+
+
+static void *
+wz_check_thread(void *arg)
+{
+	struct wz_job *j = arg;
+	struct ku_ssh_opts o = {
+		.target = { .name = j->name, .address = j->address,
+		    .port = j->port, .user = j->user, .key_file = j->key },
+		.known_hosts = j->known_hosts,
+		.host_key_policy = j->accept ? KU_HOSTKEY_ACCEPT_NEW :
+		    KU_HOSTKEY_STRICT,
+		.connect_timeout = j->timeout,
+	};
+	struct ku_ssh_conn *conn = NULL;
+	struct wz_msg *m = xcalloc(1, sizeof *m);
+	char *err = NULL;
+	ku_rc rc = ku_ssh_connect(&o, &conn, &err);
+
+	m->kind = WM_CHECK;
+	m->index = j->index;
+	if (rc == KU_OK) {
+		m->check_state = WC_OK;
+		ku_ssh_close(conn);
+	} else if (rc == KU_ERR_HOSTKEY && err && strstr(err, "SHA256:") &&
+	    !strstr(err, "CHANGED")) {
+		const char *fp = strstr(err, "SHA256:");
+		m->check_state = WC_UNKNOWN_KEY;
+		m->fingerprint = xstrndup(fp, strcspn(fp, " ,."));
+		m->message = err;
+		err = NULL;
+	} else {
+		m->check_state = WC_FAILED;
+		m->message = err ? err : xstrdup(ku_strerror(rc));
+		err = NULL;
+	}
+	free(err);
+	wz_post(j->w, m);
+	return NULL;
+}
+
+static void
+wz_job_free(struct wz_job *j)
+{
+	if (j->started)
+		pthread_join(j->thread, NULL);
+	free(j->name);
+	free(j->address);
+	free(j->user);
+	free(j->key);
+	free(j->known_hosts);
+	memset(j, 0, sizeof *j);
+}
+
+static void
+wz_jobs_join(struct wz *w)
+{
+	for (size_t i = 0; i < w->n_jobs; i++)
+		wz_job_free(&w->jobs[i]);
+	free(w->jobs);
+	w->jobs = NULL;
+	w->n_jobs = 0;
+}
+
+void
+wz_checks_free(struct wz *w)
+{
+	wz_jobs_join(w);
+	for (size_t i = 0; i < w->n_checks; i++) {
+		free(w->checks[i].name);
+		free(w->checks[i].address);
+		free(w->checks[i].message);
+		free(w->checks[i].fingerprint);
+	}
+	free(w->checks);
+	w->checks = NULL;
+	w->n_checks = 0;
+}
+
+static void
+wz_job_start(struct wz *w, struct wz_job *j, size_t i, bool accept)
+{
+	const struct ku_machine *m = ku_spec_machine(w->spec, i);
+
+	j->w = w;
+	j->index = i;
+	j->name = xstrdup(m->name ? m->name : "?");
+	j->address = xstrdup(m->address ? m->address : "");
+	j->user = m->user ? xstrdup(m->user) : NULL;
+	j->key = m->key_file ? xstrdup(m->key_file) : NULL;
+	j->known_hosts = xstrdup(w->spec->ssh.known_hosts);
+	j->port = m->port;
+	j->timeout = w->spec->ssh.connect_timeout;
+	j->accept = accept;
+	w->checks[i].state = WC_RUNNING;
+	w->checks_running++;
+	if (pthread_create(&j->thread, NULL, wz_check_thread, j) == 0) {
+		j->started = true;
+	} else {
+		w->checks[i].state = WC_FAILED;
+		w->checks[i].message = xstrdup(_("cannot start a thread"));
+		w->checks_running--;
+	}
+}
+
+static void
+wz_checks_dialog(struct wz *w)
+{
+	struct ku_buf b;
+	size_t ok = 0;
+
+	ku_buf_init(&b, 0);
+	for (size_t i = 0; i < w->n_checks; i++) {
+		struct wz_check *c = &w->checks[i];
+		const char *st;
+		switch (c->state) {
+		case WC_OK: st = _("ok"); ok++; break;
+		case WC_RUNNING: st = _("connecting..."); break;
+		case WC_UNKNOWN_KEY: st = _("unknown host key"); break;
+		case WC_REFUSED: st = _("host key refused"); break;
+		case WC_FAILED: st = _("FAILED"); break;
+		default: st = _("waiting"); break;
+		}
+		ku_buf_printf(&b, "%-10s %s:%d  %s", c->name, c->address,
+		    c->port, st);
+		if (c->state == WC_UNKNOWN_KEY && c->fingerprint)
+			ku_buf_printf(&b, " %s", c->fingerprint);
+		if (c->state == WC_FAILED && c->message)
+			ku_buf_printf(&b, ": %s", c->message);
+		ku_buf_adds(&b, "\n");
+	}
+	if (w->checks_running == 0)
+		ku_buf_printf(&b, _("%zu of %zu machines answered and accepted "
+		    "the login."), ok, w->n_checks);
+	if (!w->dialog.open || w->dialog.id == DLG_CHECKS) {
+		int scroll = w->dialog.open ? w->dialog.scroll : 0;
+		ku_dialog_open(&w->dialog, DLG_CHECKS, _("Check connections"),
+		    b.data);
+		ku_dialog_button(&w->dialog, _("Close"), 0);
+		w->dialog.scroll = scroll;
+	}
+	ku_buf_free(&b);
+}
+
+/* The next unknown host key to ask about, if every check is over. */
+static void
+wz_checks_next_key(struct wz *w)
+{
+	if (w->checks_running > 0)
+		return;
+	for (size_t i = 0; i < w->n_checks; i++) {
+		struct wz_check *c = &w->checks[i];
+		char *t;
+		if (c->state != WC_UNKNOWN_KEY)
+			continue;
+		t = xasprintf(_("The host key of %s (%s) is not known:\n  %s\n"
+		    "Compare it with the machine's own (ssh-keygen -lf "
+		    "/etc/ssh/ssh_host_ed25519_key.pub on it). Accepting adds it "
+		    "to %s."), c->name, c->address, c->fingerprint,
+		    w->spec->ssh.known_hosts);
+		ku_dialog_open(&w->dialog, DLG_HOSTKEY, _("Unknown host key"),
+		    t);
+		ku_dialog_button(&w->dialog, _("Accept"), 'a');
+		ku_dialog_button(&w->dialog, _("Refuse"), 'r');
+		w->dialog.sel = 1;
+		free(t);
+		return;
+	}
+	wz_checks_dialog(w);
+}
+
+void
+wz_checks_start(struct wz *w)
+{
+	size_t n;
+
+	if (w->checks_running > 0)
+		return;
+	/* the fields as they are now */
+	if (!wz_form_check(w, &w->form, NULL)) {
+		wz_status(w, true, "%s", _("A field needs a change before the "
+		    "machines can be checked."));
+		return;
+	}
+	wz_checks_free(w);
+	n = ku_spec_n_machines(w->spec);
+	w->checks = xcalloc(n, sizeof *w->checks);
+	w->n_checks = n;
+	w->jobs = xcalloc(n, sizeof *w->jobs);
+	w->n_jobs = n;
+	for (size_t i = 0; i < n; i++) {
+		const struct ku_machine *m = ku_spec_machine(w->spec, i);
+		w->checks[i].name = xstrdup(m->name ? m->name : "?");
+		w->checks[i].address = xstrdup(m->address ? m->address : "");
+		w->checks[i].port = m->port;
+	}
+	for (size_t i = 0; i < n; i++)
+		wz_job_start(w, &w->jobs[i], i, false);
+	wz_checks_dialog(w);
+}
+
+void
+wz_checks_message(struct wz *w, struct wz_msg *m)
+{
+	struct wz_check *c;
+
+	if (m->index >= w->n_checks)
+		return;
+	c = &w->checks[m->index];
+	c->state = m->check_state;
+	free(c->message);
+	free(c->fingerprint);
+	c->message = m->message;
+	c->fingerprint = m->fingerprint;
+	m->message = m->fingerprint = NULL;
+	if (w->checks_running > 0)
+		w->checks_running--;
+	if (w->dialog.open && w->dialog.id == DLG_CHECKS)
+		wz_checks_dialog(w);
+	if (w->checks_running == 0 && (!w->dialog.open ||
+	    w->dialog.id == DLG_CHECKS))
+		wz_checks_next_key(w);
+}
+
+int wz_hostkey_dialog_key(struct wz *w, int r);
+
+int
+wz_hostkey_dialog_key(struct wz *w, int r)
+{
+	int id = w->dialog.id;
+
+	ku_dialog_close(&w->dialog);
+	if (id == DLG_HOSTKEY) {
+		for (size_t i = 0; i < w->n_checks; i++) {
+			if (w->checks[i].state != WC_UNKNOWN_KEY)
+				continue;
+			if (r == 0) {
+				/* connect again, recording the key */
+				wz_job_free(&w->jobs[i]);
+				wz_job_start(w, &w->jobs[i], i, true);
+			} else {
+				w->checks[i].state = WC_REFUSED;
+			}
+			break;
+		}
+		if (w->checks_running > 0)
+			wz_checks_dialog(w);
+		else
+			wz_checks_next_key(w);
+	}
+	return KU_UI_REDRAW;
+}
