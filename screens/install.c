@@ -1210,12 +1210,12 @@ wz_done_draw(struct wz *w)
 	    "%s."), w->spec->name, dur);
 	attrset(A_NORMAL);
 	y++;
-	ku_ui_printf(y++, 2, COLS - 4, _("Admin kubeconfig: %s/admin.conf"),
-	    dir);
+	ku_ui_printf(y++, 2, COLS - 4,
+	    _("Admin kubeconfig: %s/kubeconfig/admin.conf"), dir);
 	ku_ui_put(y++, 2, COLS - 4, 0, _("Try:"));
 	attrset(A_BOLD);
-	ku_ui_printf(y++, 4, COLS - 6, "kubectl --kubeconfig %s/admin.conf "
-	    "get nodes", dir);
+	ku_ui_printf(y++, 4, COLS - 6,
+	    "kubectl --kubeconfig %s/kubeconfig/admin.conf get nodes", dir);
 	attrset(A_NORMAL);
 	y++;
 	if (w->skipped.n) {
