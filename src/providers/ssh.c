@@ -925,7 +925,11 @@ static const char ku_teardown_script[] =
 	"  done\n"
 	"fi\n"
 	"rm -f /etc/systemd/system/kubelet.service\n"
-	"rm -rf /etc/kubernetes /var/lib/kubelet /var/lib/etcd\n"
+	"rm -rf /etc/kubernetes /var/lib/kubelet /var/lib/etcd /var/log/kubernetes\n"
+	/* the links phase 1 made to Debian's CNI plugins */
+	"for p in /opt/cni/bin/*; do\n"
+	"  case $(readlink \"$p\" 2>/dev/null) in /usr/lib/cni/*) rm -f \"$p\" ;; esac\n"
+	"done\n"
 	"rm -f /usr/local/bin/kubelet /usr/local/bin/kubectl\n"
 	"rm -f /etc/modules-load.d/kubeup.conf /etc/sysctl.d/99-kubeup.conf\n"
 	"if [ -f /var/lib/kubeup/containerd-config.orig ]; then\n"
@@ -957,8 +961,14 @@ ku_teardown(struct ku_task *t)
 	struct ku_buf script;
 	ku_rc rc;
 
+	char *ca = ku_render_registry_ca_path(ku_task_spec(t));
+
 	ku_buf_init(&script, 0);
 	ku_script_raw_text(&script, ku_teardown_script);
+	if (ca) {
+		ku_script_cmd(&script, "rm", "-f", "--", ca, NULL);
+		free(ca);
+	}
 	if (st->purge)
 		ku_script_raw_text(&script, ku_teardown_purge);
 	ku_script_raw_text(&script, "rm -rf /var/lib/kubeup\n");
