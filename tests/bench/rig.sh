@@ -24,7 +24,7 @@ mib() { echo $(( $1 / 1048576 )); }
 
 for n in "${@:-3 10}"; do
 	for n1 in $n; do
-		t0=$(date +%s.%N)
+		t0=$(date +%s)
 		timeout 600 "$SIM" up $((n1 + 1)) --real --dir "$RIG" --id auto >/dev/null &&
 		timeout 120 "$SIM" mirror up --dir "$RIG" >/dev/null &&
 		timeout 600 "$SIM" registry up --dir "$RIG" >/dev/null || { echo "rig.sh: rig up failed" >&2; exit 1; }
@@ -36,18 +36,18 @@ for n in "${@:-3 10}"; do
 		hm_control_plane
 		hm_kubelet master
 		hm_wait 600 "readyz" kubectl_admin get --raw /readyz || exit 1
-		t_api=$(echo "$(date +%s.%N) - $t0" | bc)
+		t_api=$(( $(date +%s) - t0 ))
 		for m in $nodes; do hm_kubelet "$m"; done
 		hm_wait 600 "all Nodes" sh -c "[ \$('$HM_KUBECTL' --kubeconfig '$HM_PKI/admin.conf' get nodes -o name | wc -l) -eq $((n1 + 1)) ]" || exit 1
 		for m in master $nodes; do
 			hm_cni "$m" "$(kubectl_admin get node "$m" -o 'jsonpath={.spec.podCIDR}')"
 		done
 		hm_wait 600 "all Nodes Ready" sh -c "! '$HM_KUBECTL' --kubeconfig '$HM_PKI/admin.conf' get nodes --no-headers | grep -q NotReady" || exit 1
-		t_ready=$(echo "$(date +%s.%N) - $t0" | bc)
+		t_ready=$(( $(date +%s) - t0 ))
 		st=/sys/fs/cgroup/memory/kusim$HM_ID/memory.stat
 		rss=$(awk '$1 == "total_rss" { print $2 }' "$st")
 		cache=$(awk '$1 == "total_cache" { print $2 }' "$st")
-		printf '1+%d machines: apiserver ready %.0f s, all Nodes Ready %.0f s after sim up; memory rss %d MiB (%d MiB a machine), page cache %d MiB\n' \
+		printf '1+%d machines: apiserver ready %d s, all Nodes Ready %d s after sim up; memory rss %d MiB (%d MiB a machine), page cache %d MiB\n' \
 			"$n1" "$t_api" "$t_ready" "$(mib "$rss")" "$(mib $((rss / (n1 + 1))))" "$(mib "$cache")"
 		timeout 300 "$SIM" down --dir "$RIG" >/dev/null
 		rm -rf "$TMP/pki"
