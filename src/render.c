@@ -90,17 +90,25 @@ ku_image_ref(const struct ku_image *im, const char *registry,
 	return xasprintf("%s/%s:v%s", from, im->name, version);
 }
 
-char *
-ku_render_image(const struct ku_spec *spec, const char *name)
+/* images.registry (or the default) without trailing slashes; caller
+ * frees. */
+static char *
+ku_registry(const struct ku_spec *spec)
 {
 	const char *reg = spec->registry && spec->registry[0] ?
 	    spec->registry : KU_DEFAULT_REGISTRY;
 	size_t len = strlen(reg);
-	char *registry, *ref = NULL;
 
 	while (len > 1 && reg[len - 1] == '/')
 		len--;
-	registry = xstrndup(reg, len);
+	return xstrndup(reg, len);
+}
+
+char *
+ku_render_image(const struct ku_spec *spec, const char *name)
+{
+	char *registry = ku_registry(spec), *ref = NULL;
+
 	for (size_t i = 0; i < KU_ARRAY_LEN(ku_images); i++)
 		if (strcmp(ku_images[i].name, name) == 0)
 			ref = ku_image_ref(&ku_images[i], registry,
@@ -325,14 +333,12 @@ ku_registry_host_ok(const char *host)
 char *
 ku_render_registry_ca_path(const struct ku_spec *spec)
 {
-	const char *reg = ku_nonempty(spec->registry) ? spec->registry :
-	    KU_DEFAULT_REGISTRY;
-	size_t len = strcspn(reg, "/");
 	char *host, *path = NULL;
 
 	if (!ku_nonempty(spec->registry_ca_file))
 		return NULL;
-	host = xstrndup(reg, len);
+	host = ku_registry(spec);
+	host[strcspn(host, "/")] = '\0';
 	if (ku_registry_host_ok(host))
 		path = xasprintf("%s/%s/ca.crt", KU_REGISTRY_CA_DIR, host);
 	free(host);
@@ -345,13 +351,9 @@ ku_render_images(const struct ku_spec *spec, struct ku_tvars *vars,
 {
 	const char *reg = ku_nonempty(spec->registry) ? spec->registry :
 	    KU_DEFAULT_REGISTRY;
-	size_t len = strlen(reg);
+	char *registry = ku_registry(spec), *slash;
 	bool is_default;
-	char *registry, *slash;
 
-	while (len > 1 && reg[len - 1] == '/')
-		len--;
-	registry = xstrndup(reg, len);
 	is_default = strcmp(registry, KU_DEFAULT_REGISTRY) == 0;
 
 	for (size_t i = 0; i < KU_ARRAY_LEN(ku_images); i++) {

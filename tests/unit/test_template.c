@@ -268,21 +268,10 @@ make_spec(enum ku_net_plugin plugin, bool addons)
 }
 
 static const struct ku_rendered_file *
-find_file(const struct ku_render_set *set, const char *target,
-    const char *path)
-{
-	for (size_t i = 0; i < set->n; i++)
-		if (strcmp(set->v[i].target, target) == 0 &&
-		    strcmp(set->v[i].path, path) == 0)
-			return &set->v[i];
-	return NULL;
-}
-
-static const struct ku_rendered_file *
 need_file(const struct ku_render_set *set, const char *target,
     const char *path)
 {
-	const struct ku_rendered_file *f = find_file(set, target, path);
+	const struct ku_rendered_file *f = ku_render_find(set, target, path);
 	if (f == NULL)
 		fail_msg("no file %s for %s", path, target);
 	return f;
@@ -818,7 +807,7 @@ check_common(const struct ku_spec *spec, const struct ku_render_set *set)
 		assert_non_null(strstr(f->content, "version = 2\n"));
 
 		/* Static pods only on the master. */
-		assert_int_equal(find_file(set, machines[i],
+		assert_int_equal(ku_render_find(set, machines[i],
 		    "/etc/kubernetes/manifests/etcd.yaml") != NULL, i == 0);
 	}
 
@@ -897,11 +886,11 @@ check_addons(const struct ku_render_set *set, bool on)
 	const struct ku_rendered_file *f;
 	yaml_document_t doc;
 
-	assert_int_equal(find_file(set, "cluster", "addons/dashboard.yaml") !=
+	assert_int_equal(ku_render_find(set, "cluster", "addons/dashboard.yaml") !=
 	    NULL, on);
-	assert_int_equal(find_file(set, "cluster",
+	assert_int_equal(ku_render_find(set, "cluster",
 	    "addons/metrics-server.yaml") != NULL, on);
-	f = find_file(set, "cluster", "addons/coredns.yaml");
+	f = ku_render_find(set, "cluster", "addons/coredns.yaml");
 	assert_int_equal(f != NULL, on);
 	if (!on)
 		return;
@@ -960,13 +949,13 @@ test_render_plugins(void **state)
 			check_common(spec, &set);
 			check_addons(&set, addons);
 
-			assert_int_equal(find_file(&set, "cluster",
+			assert_int_equal(ku_render_find(&set, "cluster",
 			    "network/flannel.yaml") != NULL,
 			    plugins[p] == KU_NET_FLANNEL);
-			assert_int_equal(find_file(&set, "cluster",
+			assert_int_equal(ku_render_find(&set, "cluster",
 			    "network/calico.yaml") != NULL,
 			    plugins[p] == KU_NET_CALICO);
-			assert_int_equal(find_file(&set, "cluster",
+			assert_int_equal(ku_render_find(&set, "cluster",
 			    "network/custom.yaml") != NULL,
 			    plugins[p] == KU_NET_CUSTOM);
 			if (plugins[p] == KU_NET_FLANNEL) {
