@@ -912,6 +912,10 @@ static const struct key keys[] = {
 	{ .path = "engine.on_failure", .type = KT_ENUM, SPEC(on_failure),
 	  .names = on_failure_names,
 	  .help = N_("What --batch does when a substep still fails.") },
+	{ .path = "engine.wait_timeout", .type = KT_INT, SPEC(wait_timeout),
+	  .min = 5, .max = 86400,
+	  .help = N_("Seconds the cluster may take to reach a state: the "
+	      "apiserver\nanswering, a Node Ready, an add-on ready.") },
 };
 
 /* The keys of one machine, under machines.master and machines.nodes[i]. */

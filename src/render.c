@@ -75,6 +75,8 @@ static const struct ku_image ku_images[] = {
 	{ .var = "image_metrics_server",
 	  .name = "metrics-server/metrics-server",
 	  .tag = KU_VIMG_METRICS_SERVER },
+	{ .var = "image_check", .name = "e2e-test-images/busybox",
+	  .tag = KU_VIMG_CHECK },
 };
 
 /* "<registry>/<name>:<tag>"; caller frees. */

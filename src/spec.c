@@ -128,6 +128,7 @@ ku_spec_new(void)
 	s->retry_backoff_ms = 2000;
 	s->retry_backoff_max_ms = 30000;
 	s->on_failure = KU_ON_FAILURE_ABORT;
+	s->wait_timeout = 300;
 	return s;
 }
 

@@ -112,6 +112,9 @@ struct ku_spec {
 	int retry_backoff_ms;       /* first pause, doubled each time, default 2000 */
 	int retry_backoff_max_ms;   /* cap, default 30000 */
 	enum ku_on_failure on_failure; /* batch, when a substep still fails */
+	int wait_timeout;           /* seconds the cluster may take to reach a
+	                               state (apiserver up, Node Ready, a
+	                               workload ready), default 300 */
 
 	/* Where the spec came from (the answers file's path), or NULL. */
 	char *source;

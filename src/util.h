@@ -11,6 +11,9 @@
 #include "error.h"
 
 #define KU_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+/* A macro's value as a string literal. */
+#define KU_STR_(x) #x
+#define KU_STR(x) KU_STR_(x)
 #define KU_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
 /* Allocation that cannot fail: on exhaustion kubeup says so and exits (the

@@ -46,6 +46,7 @@ static const struct ku_version ku_versions[] = {
 			[KU_VIMG_DASHBOARD] = "v2.7.0",
 			[KU_VIMG_METRICS_SCRAPER] = "v1.0.8",
 			[KU_VIMG_METRICS_SERVER] = "v0.8.0",
+			[KU_VIMG_CHECK] = "1.36.1-1",
 		},
 	},
 	{
@@ -66,6 +67,7 @@ static const struct ku_version ku_versions[] = {
 			[KU_VIMG_DASHBOARD] = "v2.1.0",
 			[KU_VIMG_METRICS_SCRAPER] = "v1.0.6",
 			[KU_VIMG_METRICS_SERVER] = "v0.4.1",
+			[KU_VIMG_CHECK] = "1.36.1-1",
 		},
 		.close_insecure_ports = true,
 		.scheduler_healthz_only = true,

@@ -37,6 +37,8 @@ enum ku_version_image {
 	KU_VIMG_DASHBOARD,
 	KU_VIMG_METRICS_SCRAPER,
 	KU_VIMG_METRICS_SERVER,
+	/* busybox, for the pods of kubeup's own exit checks */
+	KU_VIMG_CHECK,
 	KU_VIMG__COUNT
 };
 

@@ -22,32 +22,43 @@ addon_metrics_server_enabled(const struct ku_spec *spec)
 	return spec->addon_metrics_server;
 }
 
-/* No substep has an action yet: the engine fails each one loudly as not
- * implemented, naming it, until the issue that brings it fills .run. */
+/* The test pods of phases 4.2 and 5 go first; then each selected
+ * add-on's manifest is applied, and every add-on waited for (cluster.c). */
 static const struct ku_substep_def ku_addons_substeps[] = {
+	{
+		.id = "remove-checks",
+		.title = N_("Remove the test pods and Service of phases 4.2 "
+		    "and 5"),
+		.scope = KU_SCOPE_CLUSTER,
+		.run = ku_api_remove_checks,
+	},
 	{
 		.id = "dns",
 		.title = N_("Deploy CoreDNS"),
 		.scope = KU_SCOPE_CLUSTER,
 		.enabled = addon_dns_enabled,
+		.run = ku_api_addon_dns,
 	},
 	{
 		.id = "dashboard",
 		.title = N_("Deploy the dashboard"),
 		.scope = KU_SCOPE_CLUSTER,
 		.enabled = addon_dashboard_enabled,
+		.run = ku_api_addon_dashboard,
 	},
 	{
 		.id = "metrics-server",
 		.title = N_("Deploy metrics-server"),
 		.scope = KU_SCOPE_CLUSTER,
 		.enabled = addon_metrics_server_enabled,
+		.run = ku_api_addon_metrics_server,
 	},
 	{
 		.id = "check-addons",
 		.title = N_("Every add-on is ready"),
 		.scope = KU_SCOPE_CLUSTER,
 		.exit_check = true,
+		.run = ku_api_check_addons,
 	},
 	{
 		.id = "check-dns",
@@ -55,6 +66,7 @@ static const struct ku_substep_def ku_addons_substeps[] = {
 		.scope = KU_SCOPE_CLUSTER,
 		.exit_check = true,
 		.enabled = addon_dns_enabled,
+		.run = ku_api_check_dns,
 	},
 };
 

@@ -4,19 +4,20 @@
 #include "i18n.h"
 #include "phases/phases.h"
 
-/* No substep has an action yet: the engine fails each one loudly as not
- * implemented, naming it, until the issue that brings it fills .run. */
+/* kube-proxy through the API; its check runs on every machine. */
 static const struct ku_substep_def ku_daemons_substeps[] = {
 	{
 		.id = "kube-proxy",
 		.title = N_("Create the kube-proxy DaemonSet"),
 		.scope = KU_SCOPE_CLUSTER,
+		.run = ku_api_apply_kube_proxy,
 	},
 	{
 		.id = "check-service",
 		.title = N_("A Service answers on every node"),
 		.scope = KU_SCOPE_MACHINES,
 		.exit_check = true,
+		.run = ku_api_check_service,
 	},
 };
 

@@ -4,9 +4,7 @@
 #include "i18n.h"
 #include "phases/phases.h"
 
-/* A substep without .run fails loudly as not implemented, naming itself,
- * until the change that brings it fills .run: the ones that talk to the
- * cluster's API (src/kube.c) are not written yet. */
+/* Each node on its own: files, kubelet, and its Node in the API. */
 static const struct ku_substep_def ku_kubelet_substeps[] = {
 	{
 		.id = "copy-certs",
@@ -29,8 +27,9 @@ static const struct ku_substep_def ku_kubelet_substeps[] = {
 	{
 		.id = "check-registered",
 		.title = N_("Every node is registered"),
-		.scope = KU_SCOPE_CLUSTER,
+		.scope = KU_SCOPE_MACHINES,
 		.exit_check = true,
+		.run = ku_api_check_registered,
 	},
 };
 

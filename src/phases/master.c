@@ -4,9 +4,8 @@
 #include "i18n.h"
 #include "phases/phases.h"
 
-/* A substep without .run fails loudly as not implemented, naming itself,
- * until the change that brings it fills .run: the ones that talk to the
- * cluster's API (src/kube.c) are not written yet. */
+/* Files and kubelet on the master; then, through the API (cluster.c),
+ * the admins' binding and the phase's exit checks. */
 static const struct ku_substep_def ku_master_substeps[] = {
 	{
 		.id = "copy-certs",
@@ -36,24 +35,28 @@ static const struct ku_substep_def ku_master_substeps[] = {
 		.id = "admin-binding",
 		.title = N_("Bind the admins' group to cluster-admin"),
 		.scope = KU_SCOPE_CLUSTER,
+		.run = ku_api_admin_binding,
 	},
 	{
 		.id = "check-api",
 		.title = N_("Create, list and delete a pod"),
 		.scope = KU_SCOPE_CLUSTER,
 		.exit_check = true,
+		.run = ku_api_check_pod,
 	},
 	{
 		.id = "check-workload",
 		.title = N_("A Deployment and a ReplicationController get their pods"),
 		.scope = KU_SCOPE_CLUSTER,
 		.exit_check = true,
+		.run = ku_api_check_workload,
 	},
 	{
 		.id = "check-components",
 		.title = N_("Scheduler and controller-manager are healthy"),
 		.scope = KU_SCOPE_CLUSTER,
 		.exit_check = true,
+		.run = ku_api_check_components,
 	},
 };
 

@@ -4,18 +4,27 @@
 #include "i18n.h"
 #include "phases/phases.h"
 
-/* No substep has an action yet: the engine fails each one loudly as not
- * implemented, naming it, until the issue that brings it fills .run. */
+/* The plugin's manifest is applied once; every machine is then checked
+ * on its own, so one unreachable node fails only its own substeps. */
 static const struct ku_substep_def ku_network_substeps[] = {
 	{
 		.id = "apply-network",
 		.title = N_("Apply the network plugin"),
 		.scope = KU_SCOPE_CLUSTER,
+		.run = ku_api_apply_network,
 	},
 	{
 		.id = "check-ready",
 		.title = N_("Every node is Ready"),
-		.scope = KU_SCOPE_CLUSTER,
+		.scope = KU_SCOPE_MACHINES,
+		.exit_check = true,
+		.run = ku_api_check_node_ready,
+	},
+	{
+		.id = "test-pod",
+		.title = N_("A test pod runs on every machine"),
+		.scope = KU_SCOPE_MACHINES,
+		.run = ku_api_test_pod,
 		.exit_check = true,
 	},
 	{
@@ -23,6 +32,7 @@ static const struct ku_substep_def ku_network_substeps[] = {
 		.title = N_("Pods on every node are reachable from every machine"),
 		.scope = KU_SCOPE_MACHINES,
 		.exit_check = true,
+		.run = ku_api_check_pod_network,
 	},
 };
 

@@ -20,4 +20,23 @@ ku_rc ku_place_static_pods(struct ku_task *t);
 ku_rc ku_place_kubelet(struct ku_task *t);
 ku_rc ku_start_kubelet(struct ku_task *t);
 
+/* Through the cluster's API (cluster.c). */
+ku_rc ku_api_admin_binding(struct ku_task *t);
+ku_rc ku_api_check_pod(struct ku_task *t);
+ku_rc ku_api_check_workload(struct ku_task *t);
+ku_rc ku_api_check_components(struct ku_task *t);
+ku_rc ku_api_check_registered(struct ku_task *t);
+ku_rc ku_api_apply_network(struct ku_task *t);
+ku_rc ku_api_check_node_ready(struct ku_task *t);
+ku_rc ku_api_test_pod(struct ku_task *t);
+ku_rc ku_api_check_pod_network(struct ku_task *t);
+ku_rc ku_api_apply_kube_proxy(struct ku_task *t);
+ku_rc ku_api_check_service(struct ku_task *t);
+ku_rc ku_api_addon_dns(struct ku_task *t);
+ku_rc ku_api_addon_dashboard(struct ku_task *t);
+ku_rc ku_api_addon_metrics_server(struct ku_task *t);
+ku_rc ku_api_check_addons(struct ku_task *t);
+ku_rc ku_api_check_dns(struct ku_task *t);
+ku_rc ku_api_remove_checks(struct ku_task *t);
+
 #endif
