@@ -44,6 +44,7 @@ struct ku_kube {
 	void *cancel_arg;
 	ku_kube_log_fn log;
 	void *log_arg;
+	CURLcode last_cc;         /* of the last request */
 };
 
 static bool
@@ -472,6 +473,7 @@ ku_kube_request_buf(struct ku_kube *k, const char *method, const char *path,
 		ku_buf_reset(resp);
 		cc = ku_kube_perform(k, method, url, content_type, body,
 		    body_len, resp, status);
+		k->last_cc = cc;
 		ku_kube_logf(k, KU_LOG_DEBUG, "%s %s: %s", method, path,
 		    cc == CURLE_OK ? "" : curl_easy_strerror(cc));
 		if (cc == CURLE_OK)
@@ -774,6 +776,52 @@ ku_kube_path(struct ku_kube *k, const char *api_version, const char *kind,
 
 /* --- apply --- */
 
+/* Whether an apply failed because the server cannot apply that kind:
+ * it refuses the patch type (415), says it has no field manager for it,
+ * or its handler panicked (the HTTP/2 stream is reset). */
+static bool
+ku_kube_no_apply(struct ku_kube *k, ku_rc rc, long status,
+    json_object *body)
+{
+	const char *msg = ku_json_str(body, "message");
+
+	if (rc == KU_ERR_CONNECT)
+		return k->last_cc == CURLE_HTTP2_STREAM;
+	return rc == KU_OK && (status == 415 || (status == 500 && msg &&
+	    strstr(msg, "FieldManager")));
+}
+
+/* Creates obj (POST to its collection) or replaces it (PUT with the
+ * resourceVersion of before) as JSON. */
+static ku_rc
+ku_kube_replace(struct ku_kube *k, json_object *obj, const char *path,
+    json_object *before, long *status, json_object **after, char **err)
+{
+	json_object *copy = NULL, *meta;
+	const char *body;
+	char *url;
+	ku_rc rc;
+
+	if (json_object_deep_copy(obj, &copy, NULL) != 0) {
+		if (err)
+			*err = xstrdup(_("out of memory"));
+		return KU_ERR_NOMEM;
+	}
+	meta = ku_json_get(copy, "metadata");
+	if (before && meta && ku_json_str(before, "metadata.resourceVersion"))
+		json_object_object_add(meta, "resourceVersion",
+		    json_object_new_string(ku_json_str(before,
+		    "metadata.resourceVersion")));
+	body = json_object_to_json_string_ext(copy, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	url = before ? xstrdup(path) : ku_dirname(path);
+	rc = ku_kube_request(k, before ? "PUT" : "POST", url,
+	    "application/json", body, strlen(body), status, after, err);
+	free(url);
+	json_object_put(copy);
+	return rc;
+}
+
 ku_rc
 ku_kube_apply(struct ku_kube *k, json_object *obj, const char *text,
     size_t len, enum ku_apply_result *result, char **err)
@@ -803,6 +851,30 @@ ku_kube_apply(struct ku_kube *k, json_object *obj, const char *text,
 		    KU_KUBE_FIELD_MANAGER);
 		rc = ku_kube_request(k, "PATCH", url,
 		    "application/apply-patch+yaml", text, len, &status, &after,
+		    err);
+		/* Another client created it between the two requests: an
+		 * apply now updates it. */
+		if (rc == KU_OK && status == 409 && before == NULL) {
+			json_object_put(after);
+			after = NULL;
+			rc = ku_kube_request(k, "PATCH", url,
+			    "application/apply-patch+yaml", text, len, &status,
+			    &after, err);
+		}
+	}
+	if (ku_kube_no_apply(k, rc, status, after)) {
+		/* This server cannot apply this kind (1.20's aggregator
+		 * panics on it): create or replace it instead. */
+		ku_kube_logf(k, KU_LOG_WARN, _("%s: the apiserver cannot "
+		    "apply it server-side; %s it instead"), what, before ?
+		    _("replacing") : _("creating"));
+		if (err) {
+			free(*err);
+			*err = NULL;
+		}
+		json_object_put(after);
+		after = NULL;
+		rc = ku_kube_replace(k, obj, path, before, &status, &after,
 		    err);
 	}
 	if (rc == KU_OK && status != 200 && status != 201)

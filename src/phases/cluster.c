@@ -437,6 +437,12 @@ ku_api_check_pod(struct ku_task *t)
 	char *err = NULL;
 	ku_rc rc = ku_task_kube(t, "admin", &k);
 
+	/* A pod is refused until the controller-manager has made the
+	 * namespace's default ServiceAccount. */
+	if (rc == KU_OK)
+		rc = ku_wait_obj(t, k, "ServiceAccount default/default",
+		    "/api/v1/namespaces/default/serviceaccounts/default",
+		    KU_WANT_EXISTS, NULL, KU_WAIT_API);
 	if (rc == KU_OK)
 		rc = ku_delete_wait(t, k, "pod default/kubeup-check-api", path,
 		    "?gracePeriodSeconds=0");
@@ -745,15 +751,37 @@ ku_ensure_test_pod(struct ku_task *t, struct ku_kube *k, char **ip)
 	    "echo \\\"$KUBEUP_MACHINE\\\" > /tmp/www/index.html && "
 	    "exec httpd -f -p %d -h /tmp/www\"],"
 	    "\"env\":[{\"name\":\"KUBEUP_MACHINE\",\"value\":%s}],"
-	    "\"ports\":[{\"containerPort\":%d}],"
+	    "\"ports\":[{\"containerPort\":%d,\"protocol\":\"TCP\"}],"
 	    "\"readinessProbe\":{\"tcpSocket\":{\"port\":%d},"
 	    "\"periodSeconds\":2}}]}}", jname, jm, jimage, KU_CHECK_PORT, jm,
 	    KU_CHECK_PORT, KU_CHECK_PORT);
 	json_object *obj = NULL;
 	char *err = NULL;
-	ku_rc rc = ku_apply_json(t, k, pod);
+	ku_rc rc;
 
+	/* One left from a failed attempt may sit in an image pull's
+	 * back-off or on a node since mended: start it afresh. */
 	*ip = NULL;
+	rc = ku_kube_get(k, path, &obj, &err);
+	if (rc != KU_OK)
+		rc = ku_fail_err(t, rc, err);
+	else if (obj) {
+		bool ready;
+		char *seen;
+
+		ku_kube_readiness(obj, &ready, &seen);
+		if (!ready) {
+			ku_task_log(t, KU_LOG_INFO, _("replacing %s (%s)"),
+			    what, seen);
+			rc = ku_delete_wait(t, k, what, path,
+			    "?gracePeriodSeconds=0");
+		}
+		free(seen);
+		json_object_put(obj);
+		obj = NULL;
+	}
+	if (rc == KU_OK)
+		rc = ku_apply_json(t, k, pod);
 	if (rc == KU_OK)
 		rc = ku_wait_obj(t, k, what, path, KU_WANT_READY, NULL,
 		    KU_WAIT_POD);
@@ -829,6 +857,20 @@ ku_reach_script(struct ku_buf *b)
 	    "rc=0\n");
 }
 
+/* One probe of a reach script: want ("" for any answer) at addr:port. */
+static void
+ku_reach_line(struct ku_buf *b, const char *want, const char *addr,
+    const char *port)
+{
+	ku_script_raw(b, "reach ");
+	ku_script_word(b, want);
+	ku_script_raw(b, " ");
+	ku_script_word(b, addr);
+	ku_script_raw(b, " ");
+	ku_script_word(b, port);
+	ku_script_raw(b, " || rc=1\n");
+}
+
 /* Runs a reach script on the task's machine; a failure quotes its FAIL
  * lines. */
 static ku_rc
@@ -846,7 +888,8 @@ ku_run_reach(struct ku_task *t, struct ku_buf *script, const char *what,
 		char *line, *save = NULL;
 
 		ku_buf_init(&fails, 4096);
-		for (line = strtok_r(res.out.data, "\n", &save); line;
+		for (line = res.out.data ? strtok_r(res.out.data, "\n",
+		    &save) : NULL; line;
 		    line = strtok_r(NULL, "\n", &save))
 			if (ku_str_has_prefix(line, "FAIL "))
 				ku_buf_printf(&fails, "%s%s", fails.len ?
@@ -907,8 +950,7 @@ ku_api_check_pod_network(struct ku_task *t)
 		}
 		free(seen);
 		snprintf(port, sizeof port, "%d", KU_CHECK_PORT);
-		ku_script_cmd(&script, "reach", node, ip, port, NULL);
-		ku_script_raw_text(&script, " || rc=1\n");
+		ku_reach_line(&script, node, ip, port);
 		reached++;
 	}
 	if (reached == 0)
@@ -946,8 +988,8 @@ ku_api_check_service(struct ku_task *t)
 	static const char service[] = "{\"apiVersion\":\"v1\","
 	    "\"kind\":\"Service\"," KU_CHECK_META(KU_CHECK_SERVICE, "service")
 	    ",\"spec\":{\"selector\":{\"" KU_CHECK_LABEL "\":\"net\"},"
-	    "\"ports\":[{\"port\":80,\"targetPort\":" KU_STR(KU_CHECK_PORT)
-	    "}]}}";
+	    "\"ports\":[{\"port\":80,\"protocol\":\"TCP\",\"targetPort\":"
+	    KU_STR(KU_CHECK_PORT) "}]}}";
 	const struct ku_spec *spec = ku_task_spec(t);
 	struct ku_kube *k = NULL;
 	json_object *svc = NULL;
@@ -972,8 +1014,7 @@ ku_api_check_service(struct ku_task *t)
 	}
 	if (rc == KU_OK) {
 		ku_reach_script(&script);
-		ku_script_cmd(&script, "reach", "", cip, "80", NULL);
-		ku_script_raw_text(&script, " || rc=1\n");
+		ku_reach_line(&script, "", cip, "80");
 		rc = ku_run_reach(t, &script, _("the Service's cluster IP"),
 		    &out);
 	}
@@ -1091,7 +1132,7 @@ ku_api_check_dns(struct ku_task *t)
 	const char *path = "/api/v1/namespaces/default/pods/kubeup-check-dns";
 	const struct ku_spec *spec = ku_task_spec(t);
 	char *image = ku_render_image(spec, "e2e-test-images/busybox");
-	char *fqdn = xasprintf("kubernetes.default.svc.%s.", spec->dns_domain);
+	char *fqdn = xasprintf("kubernetes.default.svc.%s", spec->dns_domain);
 	char *jimage = ku_jstr(image), *jfqdn = ku_jstr(fqdn);
 	char *pod = xasprintf("{\"apiVersion\":\"v1\",\"kind\":\"Pod\","
 	    KU_CHECK_META("kubeup-check-dns", "dns") ","

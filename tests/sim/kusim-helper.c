@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
+#include <net/route.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -529,6 +530,30 @@ set_address(const char *addr, int plen)
 	ifr.ifr_flags |= IFF_UP;
 	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
 		fail("up", "eth0");
+	/* A default route through the host's bridge address (the network's
+	 * first), as a real machine has one: without any route the kernel
+	 * refuses to send to a Service's cluster IP before kube-proxy's
+	 * rules can rewrite it. The host forwards nothing that arrives on
+	 * the bridge (its forwarding is off there), so nothing leaves the
+	 * rig. */
+	{
+		struct rtentry rt;
+		struct sockaddr_in *gw = (struct sockaddr_in *)&rt.rt_gateway;
+		struct in_addr a;
+
+		memset(&rt, 0, sizeof rt);
+		((struct sockaddr_in *)&rt.rt_dst)->sin_family = AF_INET;
+		((struct sockaddr_in *)&rt.rt_genmask)->sin_family = AF_INET;
+		gw->sin_family = AF_INET;
+		if (inet_pton(AF_INET, addr, &a) != 1)
+			fail("address", addr);
+		gw->sin_addr.s_addr = htonl((ntohl(a.s_addr) &
+		    (plen ? ~0u << (32 - plen) : 0)) | 1u);
+		rt.rt_flags = RTF_UP | RTF_GATEWAY;
+		rt.rt_dev = (char *)"eth0";
+		if (ioctl(s, SIOCADDRT, &rt) < 0)
+			fail("default route of", "eth0");
+	}
 	close(s);
 }
 
