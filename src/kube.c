@@ -482,7 +482,7 @@ ku_kube_request_buf(struct ku_kube *k, const char *method, const char *path,
 		if (!ku_kube_transient(cc, *status) ||
 		    attempt == KU_KUBE_ATTEMPTS)
 			break;
-		if (!ku_kube_pause(k, 500 << (attempt - 1))) {
+		if (!ku_kube_pause(k, 250 << (attempt - 1))) {
 			rc = KU_ERR_INTERRUPTED;
 			break;
 		}

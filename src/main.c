@@ -14,10 +14,12 @@
 #include "answers.h"
 #include "batch.h"
 #include "i18n.h"
+#include "journal.h"
 #include "pki.h"
 #include "plan.h"
 #include "render.h"
 #include "run.h"
+#include "shell.h"
 #include "spec.h"
 #include "wizard.h"
 
@@ -321,6 +323,21 @@ ku_signal_thread(void *arg)
 	}
 }
 
+/* Once phase 3 made the cluster answer: the command to try. */
+static void
+ku_print_try(FILE *out, const struct ku_run *run)
+{
+	char *conf = ku_path_join(ku_run_state_dir(run),
+	    "kubeconfig/admin.conf");
+	char *q = ku_sh_quote(conf);
+
+	if (ku_journal_phase_done(ku_run_journal(run), "3"))
+		fprintf(out, _("kubeup: the cluster's admin kubeconfig is %s; "
+		    "try: kubectl --kubeconfig %s get nodes\n"), conf, q);
+	free(q);
+	free(conf);
+}
+
 static int
 ku_exit_status(ku_rc rc)
 {
@@ -372,6 +389,7 @@ ku_summary(FILE *out, ku_rc rc, const struct ku_spec *spec,
 		else
 			fprintf(out, _("kubeup: finished; cluster \"%s\"\n"),
 			    spec->name);
+		ku_print_try(out, run);
 		break;
 	case KU_ERR_INTERRUPTED:
 		fprintf(out, _("kubeup: interrupted; resume with: kubeup "

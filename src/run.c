@@ -275,6 +275,12 @@ ku_run_log_path(const struct ku_run *run)
 	return run->log_path;
 }
 
+const struct ku_journal *
+ku_run_journal(const struct ku_run *run)
+{
+	return run->journal;
+}
+
 ku_rc
 ku_run_execute(struct ku_run *run, const struct ku_frontend *fe,
     struct ku_strv *skipped, struct ku_strv *failed)

@@ -36,6 +36,8 @@ void ku_run_close(struct ku_run *run);
 
 const char *ku_run_state_dir(const struct ku_run *run);
 const char *ku_run_log_path(const struct ku_run *run);
+/* The run's journal (what is done, this run and before). */
+const struct ku_journal *ku_run_journal(const struct ku_run *run);
 
 /* Runs the plan with the front end; the targets skipped and failed are
  * added to the lists (either may be NULL) for the summary. */

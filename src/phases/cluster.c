@@ -905,6 +905,44 @@ ku_run_reach(struct ku_task *t, struct ku_buf *script, const char *what,
 	return rc;
 }
 
+/* Met when the test pod of every machine of the spec is ready. */
+static ku_rc
+ku_test_pods_cond(struct ku_kube *k, void *arg, bool *met, char **seen,
+    char **err)
+{
+	const struct ku_spec *spec = arg;
+	struct ku_buf missing;
+	ku_rc rc = KU_OK;
+
+	ku_buf_init(&missing, 4096);
+	for (size_t i = 0; i < ku_spec_n_machines(spec) && rc == KU_OK; i++) {
+		const char *m = ku_spec_machine(spec, i)->name;
+		char *path = xasprintf("/api/v1/namespaces/default/pods/"
+		    "kubeup-check-net-%s", m);
+		json_object *pod = NULL;
+		bool ready = false;
+		char *s = NULL;
+
+		rc = ku_kube_get(k, path, &pod, err);
+		if (rc == KU_OK && pod)
+			ku_kube_readiness(pod, &ready, &s);
+		if (rc == KU_OK && !ready)
+			ku_buf_printf(&missing, "%s%s (%s)", missing.len ?
+			    ", " : "", m, s ? s : _("not there"));
+		free(s);
+		json_object_put(pod);
+		free(path);
+	}
+	if (rc == KU_OK) {
+		*met = missing.len == 0;
+		free(*seen);
+		*seen = xasprintf(_("not ready on %s"), missing.len ?
+		    missing.data : "-");
+	}
+	ku_buf_free(&missing);
+	return rc;
+}
+
 ku_rc
 ku_api_check_pod_network(struct ku_task *t)
 {
@@ -915,6 +953,25 @@ ku_api_check_pod_network(struct ku_task *t)
 	size_t n, reached = 0;
 	ku_rc rc = ku_task_kube(t, "admin", &k);
 
+	/* Every machine's test pod, once they are all ready: the machines
+	 * run the test-pod substep at their own pace. A machine whose pod
+	 * does not come (its own substep fails) holds the others up for
+	 * KU_WAIT_REACH seconds at most; they then reach the pods there
+	 * are. */
+	if (rc == KU_OK) {
+		rc = ku_kube_wait(k, _("every machine's test pod to be ready"),
+		    KU_WAIT_REACH, 1000, ku_test_pods_cond,
+		    (void *)ku_task_spec(t), &err);
+		if (rc == KU_ERR_TIMEOUT) {
+			ku_task_log(t, KU_LOG_WARN, "%s", err);
+			rc = KU_OK;
+		} else if (rc != KU_OK) {
+			rc = ku_fail_err(t, rc, err);
+			err = NULL;
+		}
+		free(err);
+		err = NULL;
+	}
 	if (rc == KU_OK && (rc = ku_kube_get(k, "/api/v1/namespaces/default/"
 	    "pods?labelSelector=" KU_CHECK_LABEL "%3Dnet", &list, &err)) !=
 	    KU_OK)
@@ -982,6 +1039,59 @@ ku_api_apply_kube_proxy(struct ku_task *t)
 	return rc;
 }
 
+/* Met when this machine's kube-proxy pod runs the DaemonSet's current
+ * template and is ready (an update rolls node by node). */
+static ku_rc
+ku_proxy_cond(struct ku_kube *k, void *arg, bool *met, char **seen,
+    char **err)
+{
+	const char *m = arg;
+	char *esc = ku_kube_escape(m);
+	char *path = xasprintf("/api/v1/namespaces/kube-system/pods?"
+	    "labelSelector=k8s-app%%3Dkube-proxy&fieldSelector="
+	    "spec.nodeName%%3D%s", esc);
+	json_object *ds = NULL, *list = NULL, *items;
+	int64_t gen;
+	size_t n;
+	ku_rc rc = ku_kube_get(k, "/apis/apps/v1/namespaces/kube-system/"
+	    "daemonsets/kube-proxy", &ds, err);
+
+	free(esc);
+	if (rc == KU_OK)
+		rc = ku_kube_get(k, path, &list, err);
+	free(path);
+	free(*seen);
+	*seen = NULL;
+	if (rc != KU_OK || ds == NULL) {
+		if (rc == KU_OK)
+			*seen = xstrdup(_("no DaemonSet kube-system/kube-proxy"));
+		json_object_put(ds);
+		json_object_put(list);
+		return rc;
+	}
+	gen = ku_json_int(ds, "metadata.generation", 0);
+	items = ku_json_get(list, "items");
+	n = items && json_object_is_type(items, json_type_array) ?
+	    json_object_array_length(items) : 0;
+	for (size_t i = 0; i < n && !*met; i++) {
+		json_object *p = json_object_array_get_idx(items, i);
+		const char *pg = ku_json_str(p,
+		    "metadata.labels.pod-template-generation");
+		bool ready;
+
+		json_object_object_add(p, "kind",
+		    json_object_new_string("Pod"));
+		free(*seen);
+		ku_kube_readiness(p, &ready, seen);
+		*met = ready && pg && strtoll(pg, NULL, 10) == gen;
+	}
+	if (*seen == NULL)
+		*seen = xasprintf(_("no kube-proxy pod on %s"), m);
+	json_object_put(ds);
+	json_object_put(list);
+	return KU_OK;
+}
+
 ku_rc
 ku_api_check_service(struct ku_task *t)
 {
@@ -999,6 +1109,18 @@ ku_api_check_service(struct ku_task *t)
 	ku_rc rc = ku_task_kube(t, "admin", &k);
 
 	ku_buf_init(&script, 0);
+	if (rc == KU_OK) {
+		char *what = xasprintf(_("kube-proxy on %s to run the "
+		    "DaemonSet's current version"), ku_task_target(t));
+
+		rc = ku_kube_wait(k, what, KU_WAIT_READY, 1000, ku_proxy_cond,
+		    (void *)ku_task_target(t), &err);
+		if (rc != KU_OK) {
+			rc = ku_fail_err(t, rc, err);
+			err = NULL;
+		}
+		free(what);
+	}
 	if (rc == KU_OK)
 		rc = ku_ensure_test_pod(t, k, &ip);
 	if (rc == KU_OK)
