@@ -13,6 +13,7 @@
  * next attempt starts by replacing them. */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1084,6 +1085,14 @@ ku_proxy_cond(struct ku_kube *k, void *arg, bool *met, char **seen,
 		free(*seen);
 		ku_kube_readiness(p, &ready, seen);
 		*met = ready && pg && strtoll(pg, NULL, 10) == gen;
+		if (!*met && pg && strtoll(pg, NULL, 10) != gen) {
+			char *s = xasprintf(_("%s, with the DaemonSet's "
+			    "template %s, not %" PRId64 " (rolling out)"),
+			    *seen, pg, gen);
+
+			free(*seen);
+			*seen = s;
+		}
 	}
 	if (*seen == NULL)
 		*seen = xasprintf(_("no kube-proxy pod on %s"), m);

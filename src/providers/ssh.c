@@ -925,7 +925,17 @@ static const char ku_teardown_script[] =
 	"  done\n"
 	"fi\n"
 	"rm -f /etc/systemd/system/kubelet.service\n"
+	/* the pods' volumes (tokens, secrets) are mounts: deepest first */
+	"awk '$2 ~ \"^/var/lib/kubelet/\" { print $2 }' /proc/self/mounts |\n"
+	"  sort -r | while IFS= read -r m; do\n"
+	"    umount \"$m\" 2>/dev/null || umount -l \"$m\" 2>/dev/null || true\n"
+	"  done\n"
 	"rm -rf /etc/kubernetes /var/lib/kubelet /var/lib/etcd /var/log/kubernetes\n"
+	/* what the network plugins kubeup applies leave on a machine */
+	"rm -f /etc/cni/net.d/10-flannel.conflist /etc/cni/net.d/10-calico.conflist "
+	    "/etc/cni/net.d/calico-kubeconfig\n"
+	"rm -rf /run/flannel /var/lib/cni/networks /var/lib/cni/results\n"
+	"for l in cni0 flannel.1; do ip link delete \"$l\" >/dev/null 2>&1 || true; done\n"
 	/* the links phase 1 made to Debian's CNI plugins */
 	"for p in /opt/cni/bin/*; do\n"
 	"  case $(readlink \"$p\" 2>/dev/null) in /usr/lib/cni/*) rm -f \"$p\" ;; esac\n"
