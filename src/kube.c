@@ -474,11 +474,12 @@ ku_kube_request_buf(struct ku_kube *k, const char *method, const char *path,
 		cc = ku_kube_perform(k, method, url, content_type, body,
 		    body_len, resp, status);
 		k->last_cc = cc;
-		ku_kube_logf(k, KU_LOG_DEBUG, "%s %s: %s", method, path,
-		    cc == CURLE_OK ? "" : curl_easy_strerror(cc));
 		if (cc == CURLE_OK)
 			ku_kube_logf(k, KU_LOG_DEBUG, "%s %s %ld", method,
 			    path, *status);
+		else
+			ku_kube_logf(k, KU_LOG_DEBUG, "%s %s: %s", method,
+			    path, curl_easy_strerror(cc));
 		if (!ku_kube_transient(cc, *status) ||
 		    attempt == KU_KUBE_ATTEMPTS)
 			break;
