@@ -2079,10 +2079,14 @@ ku_exec_locked(struct ku_ssh_conn *c, const char *script, unsigned flags,
 	while ((r = libssh2_channel_close(ch)) == LIBSSH2_ERROR_EAGAIN)
 		if (ku_sess_wait(ss, deadline) != KU_OK)
 			break;
-	while (r == 0 && (r = libssh2_channel_wait_closed(ch)) ==
-	    LIBSSH2_ERROR_EAGAIN)
-		if (ku_sess_wait(ss, deadline) != KU_OK)
-			break;
+	/* The machine's own close may come a while after both streams
+	 * ended (the process goes on with its output closed): wait for it
+	 * until the deadline. */
+	if (r == 0)
+		while ((r = libssh2_channel_wait_closed(ch)) ==
+		    LIBSSH2_ERROR_EAGAIN)
+			if (ku_sess_wait(ss, deadline) != KU_OK)
+				break;
 	if (r == LIBSSH2_ERROR_EAGAIN) {
 		rc = ku_why(why, KU_ERR_TIMEOUT, _("timed out after %d s"),
 		    timeout_s);

@@ -635,6 +635,16 @@ test_exec_basic(void **state)
 	ku_buf_free(&r.out);
 	ku_buf_free(&r.err);
 
+	/* Both streams end a second before the process does: the exit
+	 * status and the machine's close come later, and are waited for. */
+	exec_result_init(&r, 0);
+	assert_int_equal(ku_ssh_exec(c, "echo early; exec >/dev/null 2>&1; "
+	    "sleep 1; exit 4", 0, 10, &r, &err), KU_OK);
+	assert_string_equal(r.out.data, "early\n");
+	assert_int_equal(r.exit_status, 4);
+	ku_buf_free(&r.out);
+	ku_buf_free(&r.err);
+
 	/* The script is read from standard input by "/bin/sh -s": it is
 	 * not on the shell's command line. */
 	out = t_run(c, "tr '\\0' ' ' < /proc/$$/cmdline", 0, &status);
