@@ -45,6 +45,7 @@ struct ku_kube {
 	ku_kube_log_fn log;
 	void *log_arg;
 	CURLcode last_cc;         /* of the last request */
+	bool last_look;           /* a wait's last call of its condition */
 };
 
 static bool
@@ -494,8 +495,13 @@ ku_kube_request_buf(struct ku_kube *k, const char *method, const char *path,
 		if (err)
 			*err = xasprintf(_("%s %s: interrupted"), method, path);
 	} else if (cc != CURLE_OK) {
+		/* A certificate that fails verification is not a server
+		 * that is restarting: no wait makes it pass. */
 		rc = cc == CURLE_OPERATION_TIMEDOUT ? KU_ERR_TIMEOUT :
-		    resp->truncated ? KU_ERR_INVALID : KU_ERR_CONNECT;
+		    resp->truncated ? KU_ERR_INVALID :
+		    cc == CURLE_PEER_FAILED_VERIFICATION ||
+		    cc == CURLE_SSL_PINNEDPUBKEYNOTMATCH ? KU_ERR_TLS :
+		    KU_ERR_CONNECT;
 		if (err)
 			*err = xasprintf(_("%s %s%s: %s"), method, k->server,
 			    path, resp->truncated ? _("the answer is too "
@@ -952,6 +958,7 @@ ku_kube_wait(struct ku_kube *k, const char *what, int timeout_s,
 	char *seen = NULL;
 	ku_rc rc;
 
+	k->last_look = false;
 	for (;;) {
 		bool met = false;
 		char *e = NULL;
@@ -973,6 +980,13 @@ ku_kube_wait(struct ku_kube *k, const char *what, int timeout_s,
 			e = NULL;
 		}
 		free(e);
+		if (ku_now_ms() >= deadline && !k->last_look) {
+			/* Once more, allowed to fetch what explains the wait
+			 * (a pod's events), which would cost too much on
+			 * every poll. */
+			k->last_look = true;
+			continue;
+		}
 		if (ku_now_ms() >= deadline) {
 			rc = KU_ERR_TIMEOUT;
 			if (err)
@@ -989,7 +1003,14 @@ ku_kube_wait(struct ku_kube *k, const char *what, int timeout_s,
 		}
 	}
 	free(seen);
+	k->last_look = false;
 	return rc;
+}
+
+bool
+ku_kube_last_look(const struct ku_kube *k)
+{
+	return k->last_look;
 }
 
 /* The condition of a given type in status.conditions: its status string,
@@ -1018,7 +1039,7 @@ ku_kube_condition(json_object *obj, const char *type, const char **reason,
 }
 
 /* Why a pod's containers are not ready: the first waiting or terminated
- * container's reason and message. */
+ * container's reason and message, and a waiting one's last exit. */
 static void
 ku_kube_pod_why(json_object *pod, struct ku_buf *b)
 {
@@ -1044,9 +1065,21 @@ ku_kube_pod_why(json_object *pod, struct ku_buf *b)
 				if (w == NULL || (s == 1 && ku_json_int(w,
 				    "exitCode", 0) == 0))
 					continue;
+				json_object *last = ku_json_get(c,
+				    "lastState.terminated");
+				char *lm = ku_str_last_line(ku_json_str(last,
+				    "message"));
+
 				ku_buf_printf(b, "; container %s: %s%s%s",
 				    ku_json_str(c, "name"), r ? r : "",
 				    m ? ": " : "", m ? m : "");
+				/* A crash loop's cause is in the last run. */
+				if (s == 0 && last != NULL)
+					ku_buf_printf(b, _("; it last exited "
+					    "with status %" PRId64 "%s%.300s"),
+					    ku_json_int(last, "exitCode", -1),
+					    lm ? ": " : "", lm ? lm : "");
+				free(lm);
 				return;
 			}
 		}

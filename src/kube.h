@@ -117,6 +117,10 @@ typedef ku_rc (*ku_kube_cond_fn)(struct ku_kube *k, void *arg, bool *met,
 ku_rc ku_kube_wait(struct ku_kube *k, const char *what, int timeout_s,
     int interval_ms, ku_kube_cond_fn cond, void *arg, char **err);
 
+/* True in the condition's last call, once the time is up: the moment to
+ * fetch what explains a wait (events), too costly on every poll. */
+bool ku_kube_last_look(const struct ku_kube *k);
+
 /* A readiness word for a workload object (Deployment, DaemonSet,
  * ReplicationController, ReplicaSet, StatefulSet, Pod, Node) as the
  * API reports it: *ready is true when it is; *seen describes it

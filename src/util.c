@@ -635,3 +635,20 @@ out:
 		errno = saved;
 	return rc;
 }
+
+char *
+ku_str_last_line(const char *s)
+{
+	const char *end, *start;
+
+	if (s == NULL)
+		return NULL;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == '\n' || end[-1] == '\r' ||
+	    end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	start = end;
+	while (start > s && start[-1] != '\n')
+		start--;
+	return end > start ? xstrndup(start, (size_t)(end - start)) : NULL;
+}

@@ -88,6 +88,10 @@ void ku_format_time(uint64_t wall_ms, char *out, size_t outlen);
 bool ku_streq(const char *a, const char *b);   /* NULL-safe */
 bool ku_str_has_prefix(const char *s, const char *prefix);
 char *ku_strjoin(const char *const *v, size_t n, const char *sep);
+/* The last non-empty line of s, without trailing blanks (a log's tail
+ * ends with the reason), or NULL when s is NULL or has none. Caller
+ * frees. */
+char *ku_str_last_line(const char *s);
 
 /* Addresses. An address range (CIDR), its network address with the host
  * bits cleared. */

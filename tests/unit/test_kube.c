@@ -244,6 +244,13 @@ test_readiness(void **state)
 		{ "{\"kind\":\"Pod\",\"status\":{\"phase\":\"Running\","
 		  "\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}",
 		  true, "Running" },
+		{ "{\"kind\":\"Pod\",\"spec\":{\"nodeName\":\"m\"},"
+		  "\"status\":{\"phase\":\"Running\",\"containerStatuses\":[{"
+		  "\"name\":\"flannel\",\"state\":{\"waiting\":{\"reason\":"
+		  "\"CrashLoopBackOff\"}},\"lastState\":{\"terminated\":{"
+		  "\"exitCode\":1,\"message\":\"I1 started\\npodCIDR outside\\n\"}}}]}}", false,
+		  "Running on m; container flannel: CrashLoopBackOff; it last "
+		  "exited with status 1: podCIDR outside" },
 		{ "{\"kind\":\"ConfigMap\"}", true, "exists" },
 	};
 
@@ -260,6 +267,58 @@ test_readiness(void **state)
 		free(seen);
 		json_object_put(o);
 	}
+}
+
+/* A condition that is never met and counts its calls, and those made
+ * as the wait's last look. */
+struct wait_probe {
+	int calls, last_looks;
+};
+
+static ku_rc
+never_cond(struct ku_kube *k, void *arg, bool *met, char **seen, char **err)
+{
+	struct wait_probe *pr = arg;
+
+	(void)err;
+	pr->calls++;
+	if (ku_kube_last_look(k))
+		pr->last_looks++;
+	*met = false;
+	free(*seen);
+	*seen = xasprintf("call %d%s", pr->calls,
+	    ku_kube_last_look(k) ? " (last look)" : "");
+	return KU_OK;
+}
+
+static void
+test_wait_last_look(void **state)
+{
+	char *dir = tl_mkdtemp("wait");
+	char *path = write_kubeconfig(dir, "k.conf", KC_HEAD "clusters:\n"
+	    "- name: k\n  cluster: {server: 'https://10.0.0.1:6443', "
+	    "certificate-authority-data: " KC_B64 "}\nusers:\n- name: u\n"
+	    "  user: {token: abc}\n");
+	struct wait_probe pr = { 0, 0 };
+	struct ku_kube *k = NULL;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(ku_kube_open(path, &k, &err), KU_OK);
+	/* A wait of 0 s: one call, then exactly one last look, whose
+	 * description is the one the timeout reports. */
+	assert_int_equal(ku_kube_wait(k, "the probe", 0, 10, never_cond, &pr,
+	    &err), KU_ERR_TIMEOUT);
+	assert_int_equal(pr.calls, 2);
+	assert_int_equal(pr.last_looks, 1);
+	assert_false(ku_kube_last_look(k));
+	assert_non_null(strstr(err, "the probe: not after 0s"));
+	assert_non_null(strstr(err, "call 2 (last look)"));
+	free(err);
+	ku_kube_close(k);
+	free(path);
+	tl_rmtree(dir);
+	free(dir);
 }
 
 static void
@@ -281,6 +340,7 @@ main(void)
 		cmocka_unit_test(test_kubeconfig),
 		cmocka_unit_test(test_readiness),
 		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_wait_last_look),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

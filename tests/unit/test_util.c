@@ -536,6 +536,32 @@ test_format_time(void **state)
 }
 
 static void
+test_last_line(void **state)
+{
+	static const struct {
+		const char *in, *want;   /* want NULL: none */
+	} cases[] = {
+		{ "one", "one" },
+		{ "I0 start\nE1 fatal: podCIDR outside\n\n", "E1 fatal: podCIDR outside" },
+		{ "a\r\nb \t\n", "b" },
+		{ "", NULL },
+		{ "\n \n", NULL },
+	};
+
+	(void)state;
+	assert_null(ku_str_last_line(NULL));
+	for (size_t i = 0; i < KU_ARRAY_LEN(cases); i++) {
+		char *got = ku_str_last_line(cases[i].in);
+
+		if (cases[i].want == NULL)
+			assert_null(got);
+		else
+			assert_string_equal(got, cases[i].want);
+		free(got);
+	}
+}
+
+static void
 test_version_parse(void **state)
 {
 	int ma = -1, mi = -1, pa = -1;
@@ -587,6 +613,7 @@ main(void)
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_format_time),
 		cmocka_unit_test(test_version_parse),
+		cmocka_unit_test(test_last_line),
 	};
 
 	tl_watchdog(120);
