@@ -33,6 +33,7 @@
 #define KU_WAIT_GONE        90   /* a deleted object is gone */
 #define KU_WAIT_LEADER      90   /* a component renews its lease */
 #define KU_WAIT_REACH       90   /* a pod or Service answers a machine */
+#define KU_STEADY_MS      5000   /* a daemon's pod stays ready this long */
 #define KU_WAIT_API        ku_wait_long(t)
 #define KU_WAIT_POD        ku_wait_long(t)
 #define KU_WAIT_MIRROR     ku_wait_long(t)
@@ -161,6 +162,82 @@ struct ku_obj_wait {
 	const char *pods;     /* a label selector whose pods to describe */
 };
 
+/* Appends to *seen the latest warning event about the object p (as
+ * "; last warning: FailedMount: ..."), when there is one. */
+static void
+ku_last_warning(struct ku_kube *k, json_object *p, char **seen)
+{
+	const char *ns = ku_json_str(p, "metadata.namespace");
+	const char *uid = ku_json_str(p, "metadata.uid");
+	json_object *list = NULL, *items, *best = NULL;
+	const char *best_at = "";
+	char *e_ns, *e_uid, *path;
+	size_t n;
+
+	if (ns == NULL || uid == NULL)
+		return;
+	e_ns = ku_kube_escape(ns);
+	e_uid = ku_kube_escape(uid);
+	path = xasprintf("/api/v1/namespaces/%s/events?fieldSelector="
+	    "involvedObject.uid%%3D%s", e_ns, e_uid);
+	free(e_ns);
+	free(e_uid);
+	if (ku_kube_get(k, path, &list, NULL) != KU_OK || list == NULL) {
+		free(path);
+		return;
+	}
+	free(path);
+	items = ku_json_get(list, "items");
+	n = items && json_object_is_type(items, json_type_array) ?
+	    json_object_array_length(items) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *ev = json_object_array_get_idx(items, i);
+		const char *at = ku_json_str(ev, "lastTimestamp");
+
+		if (at == NULL)
+			at = ku_json_str(ev, "eventTime");
+		if (at == NULL)
+			at = ku_json_str(ev, "metadata.creationTimestamp");
+		/* RFC 3339 times in UTC compare as strings. */
+		if (!ku_streq(ku_json_str(ev, "type"), "Warning") ||
+		    at == NULL || strcmp(at, best_at) < 0)
+			continue;
+		best = ev;
+		best_at = at;
+	}
+	if (best != NULL) {
+		const char *reason = ku_json_str(best, "reason");
+		const char *msg = ku_json_str(best, "message");
+		char *s = xasprintf(_("%s; last warning: %s%s%.300s"), *seen,
+		    reason ? reason : "", msg ? ": " : "", msg ? msg : "");
+
+		free(*seen);
+		*seen = s;
+	}
+	json_object_put(list);
+}
+
+/* The readiness of obj as ku_kube_readiness gives it; in a wait's last
+ * look (k not NULL), with its latest warning event when it is not
+ * ready. */
+static void
+ku_obj_state(struct ku_kube *k, json_object *obj, bool *ready, char **seen)
+{
+	ku_kube_readiness(obj, ready, seen);
+	if (!*ready && k != NULL && ku_kube_last_look(k))
+		ku_last_warning(k, obj, seen);
+}
+
+/* The same for a pod that is an item of a list (which names no kind). */
+static void
+ku_pod_state(struct ku_kube *k, json_object *p, bool *ready, char **seen)
+{
+	if (!json_object_object_get_ex(p, "kind", NULL))
+		json_object_object_add(p, "kind",
+		    json_object_new_string("Pod"));
+	ku_obj_state(k, p, ready, seen);
+}
+
 /* Adds the state of the pods a selector picks to *seen. */
 static void
 ku_describe_pods(struct ku_kube *k, const char *selector, char **seen)
@@ -189,10 +266,7 @@ ku_describe_pods(struct ku_kube *k, const char *selector, char **seen)
 		bool ready;
 		char *s;
 
-		if (!json_object_object_get_ex(p, "kind", NULL))
-			json_object_object_add(p, "kind",
-			    json_object_new_string("Pod"));
-		ku_kube_readiness(p, &ready, &s);
+		ku_pod_state(k, p, &ready, &s);
 		ku_buf_printf(&b, "; pod %s: %s",
 		    ku_json_str(p, "metadata.name"), s);
 		free(s);
@@ -219,7 +293,7 @@ ku_obj_cond(struct ku_kube *k, void *arg, bool *met, char **seen,
 		*seen = xstrdup(_("not there"));
 		return KU_OK;
 	}
-	ku_kube_readiness(obj, &ready, seen);
+	ku_obj_state(k, obj, &ready, seen);
 	*met = w->want == KU_WANT_EXISTS ||
 	    (w->want == KU_WANT_READY && ready);
 	if (w->want == KU_WANT_GONE) {
@@ -660,24 +734,287 @@ ku_api_check_components(struct ku_task *t)
 
 /* --- phase 4.1 --- */
 
+/* Waits for the task's machine's Node to be there (KU_WANT_EXISTS) or
+ * Ready. */
+static ku_rc
+ku_wait_node(struct ku_task *t, struct ku_kube *k, enum ku_want want)
+{
+	char *path = xasprintf("/api/v1/nodes/%s", ku_task_target(t));
+	char *what = xasprintf(_("Node %s"), ku_task_target(t));
+	ku_rc rc = ku_wait_obj(t, k, what, path, want, NULL,
+	    want == KU_WANT_EXISTS ? KU_WAIT_NODE : KU_WAIT_READY);
+
+	if (rc == KU_OK)
+		ku_task_log(t, KU_LOG_INFO, want == KU_WANT_EXISTS ?
+		    _("%s is registered") : _("%s is Ready"), what);
+	free(what);
+	free(path);
+	return rc;
+}
+
 /* Registered is enough here: a Node is NotReady until the network. */
 ku_rc
 ku_api_check_registered(struct ku_task *t)
 {
-	char *path = xasprintf("/api/v1/nodes/%s", ku_task_target(t));
-	char *what = xasprintf(_("Node %s"), ku_task_target(t));
 	struct ku_kube *k = NULL;
 	ku_rc rc = ku_task_kube(t, "admin", &k);
 
 	if (rc == KU_OK)
-		rc = ku_wait_obj(t, k, what, path, KU_WANT_EXISTS, NULL,
-		    KU_WAIT_NODE);
-	if (rc == KU_OK)
-		ku_task_log(t, KU_LOG_INFO, _("%s is registered"), what);
-	free(what);
-	free(path);
+		rc = ku_wait_node(t, k, KU_WANT_EXISTS);
 	ku_kube_close(k);
 	return rc;
+}
+
+/* Applies the manifest rendered at file with the admin kubeconfig. */
+static ku_rc
+ku_apply_file(struct ku_task *t, const char *file)
+{
+	struct ku_kube *k = NULL;
+	ku_rc rc = ku_task_kube(t, "admin", &k);
+
+	if (rc == KU_OK)
+		rc = ku_apply_rendered(t, k, file);
+	ku_kube_close(k);
+	return rc;
+}
+
+/* --- a DaemonSet's pod on one machine --- */
+
+/* Whether obj's metadata.ownerReferences name an owner of that kind and
+ * name. */
+static bool
+ku_owned_by(json_object *obj, const char *kind, const char *name)
+{
+	json_object *refs = ku_json_get(obj, "metadata.ownerReferences");
+	size_t n = refs && json_object_is_type(refs, json_type_array) ?
+	    json_object_array_length(refs) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *r = json_object_array_get_idx(refs, i);
+
+		if (ku_streq(ku_json_str(r, "kind"), kind) &&
+		    ku_streq(ku_json_str(r, "name"), name))
+			return true;
+	}
+	return false;
+}
+
+struct ku_ds_pod {
+	const char *ns, *name;   /* the DaemonSet */
+	const char *selector;    /* its pods' labels, "k=v,k2=v2" */
+	const char *node;
+	/* the pod last seen ready: which, its restarts, since when */
+	char *uid;
+	int64_t restarts;
+	uint64_t since;
+};
+
+/* The sum of the restart counts of a pod's containers. */
+static int64_t
+ku_pod_restarts(json_object *pod)
+{
+	json_object *cs = ku_json_get(pod, "status.containerStatuses");
+	size_t n = cs && json_object_is_type(cs, json_type_array) ?
+	    json_object_array_length(cs) : 0;
+	int64_t sum = 0;
+
+	for (size_t i = 0; i < n; i++)
+		sum += ku_json_int(json_object_array_get_idx(cs, i),
+		    "restartCount", 0);
+	return sum;
+}
+
+/* "; container C last exited with status N: <its message's last line>"
+ * for the first container of pod p that has restarted, or "". A pod
+ * that is ready between two crashes says why it crashed. */
+static char *
+ku_pod_last_exit(json_object *p)
+{
+	json_object *cs = ku_json_get(p, "status.containerStatuses");
+	size_t n = cs && json_object_is_type(cs, json_type_array) ?
+	    json_object_array_length(cs) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *c = json_object_array_get_idx(cs, i);
+		json_object *last = ku_json_get(c, "lastState.terminated");
+		char *m, *r;
+
+		if (last == NULL || ku_json_int(c, "restartCount", 0) == 0)
+			continue;
+		m = ku_str_last_line(ku_json_str(last, "message"));
+		r = xasprintf(_("; container %s last exited with status "
+		    "%" PRId64 "%s%.300s"), ku_json_str(c, "name"),
+		    ku_json_int(last, "exitCode", -1), m ? ": " : "",
+		    m ? m : "");
+		free(m);
+		return r;
+	}
+	return xstrdup("");
+}
+
+/* The hash of DaemonSet ds's current template: the controller-revision-hash
+ * of its ControllerRevision with the highest revision (its pods carry the
+ * same label). Going back to an earlier template reuses that template's
+ * revision, so the hash, not the pods' pod-template-generation, tells
+ * which pods run the current one. NULL when there is none yet. */
+static char *
+ku_ds_current_hash(struct ku_kube *k, const struct ku_ds_pod *w,
+    char **err, ku_rc *rc)
+{
+	char *e_ns = ku_kube_escape(w->ns), *e_sel = ku_kube_escape(w->selector);
+	char *path = xasprintf("/apis/apps/v1/namespaces/%s/controllerrevisions"
+	    "?labelSelector=%s", e_ns, e_sel);
+	json_object *list = NULL, *items;
+	const char *hash = NULL;
+	int64_t best = -1;
+	char *r = NULL;
+	size_t n;
+
+	*rc = ku_kube_get(k, path, &list, err);
+	free(e_ns);
+	free(e_sel);
+	free(path);
+	items = ku_json_get(list, "items");
+	n = items && json_object_is_type(items, json_type_array) ?
+	    json_object_array_length(items) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *cr = json_object_array_get_idx(items, i);
+		int64_t rev = ku_json_int(cr, "revision", -1);
+
+		if (ku_owned_by(cr, "DaemonSet", w->name) && rev > best) {
+			best = rev;
+			hash = ku_json_str(cr,
+			    "metadata.labels.controller-revision-hash");
+		}
+	}
+	if (hash != NULL)
+		r = xstrdup(hash);
+	json_object_put(list);
+	return r;
+}
+
+/* Met when the DaemonSet's pod on the node runs its current template and
+ * has stayed ready, without a restart, for KU_STEADY_MS: an update rolls
+ * node by node, so an old pod proves nothing about the new template; and
+ * a daemon without a readiness probe is ready for the moment between its
+ * start and its crash, so one look proves nothing either. The selector
+ * narrows the list; the pod's owner decides. */
+static ku_rc
+ku_ds_pod_cond(struct ku_kube *k, void *arg, bool *met, char **seen,
+    char **err)
+{
+	struct ku_ds_pod *w = arg;
+	char *e_ns = ku_kube_escape(w->ns), *e_name = ku_kube_escape(w->name);
+	char *e_sel = ku_kube_escape(w->selector);
+	char *e_node = ku_kube_escape(w->node);
+	char *ds_path = xasprintf("/apis/apps/v1/namespaces/%s/daemonsets/%s",
+	    e_ns, e_name);
+	char *path = xasprintf("/api/v1/namespaces/%s/pods?labelSelector=%s"
+	    "&fieldSelector=spec.nodeName%%3D%s", e_ns, e_sel, e_node);
+	json_object *ds = NULL, *list = NULL, *items;
+	char *hash = NULL;
+	size_t n;
+	ku_rc rc = ku_kube_get(k, ds_path, &ds, err);
+
+	if (rc == KU_OK && ds != NULL && ku_json_int(ds,
+	    "status.observedGeneration", -1) >= ku_json_int(ds,
+	    "metadata.generation", 0))
+		hash = ku_ds_current_hash(k, w, err, &rc);
+	if (rc == KU_OK)
+		rc = ku_kube_get(k, path, &list, err);
+	free(e_ns);
+	free(e_name);
+	free(e_sel);
+	free(e_node);
+	free(ds_path);
+	free(path);
+	free(*seen);
+	*seen = NULL;
+	if (rc != KU_OK || ds == NULL || hash == NULL) {
+		if (rc == KU_OK)
+			*seen = ds == NULL ? xasprintf(_("no DaemonSet %s/%s"),
+			    w->ns, w->name) : xasprintf(_("DaemonSet %s/%s: "
+			    "its change is not yet seen"), w->ns, w->name);
+		free(hash);
+		json_object_put(ds);
+		json_object_put(list);
+		return rc;
+	}
+	items = ku_json_get(list, "items");
+	n = items && json_object_is_type(items, json_type_array) ?
+	    json_object_array_length(items) : 0;
+	for (size_t i = 0; i < n && !*met; i++) {
+		json_object *p = json_object_array_get_idx(items, i);
+		const char *ph = ku_json_str(p,
+		    "metadata.labels.controller-revision-hash");
+		const char *uid = ku_json_str(p, "metadata.uid");
+		int64_t restarts = ku_pod_restarts(p);
+		bool ready, current = ku_streq(ph, hash);
+
+		if (!ku_owned_by(p, "DaemonSet", w->name))
+			continue;
+		free(*seen);
+		ku_pod_state(k, p, &ready, seen);
+		if (!ready || !current || uid == NULL) {
+			free(w->uid);
+			w->uid = NULL;
+		} else if (w->uid == NULL || !ku_streq(w->uid, uid) ||
+		    w->restarts != restarts) {
+			free(w->uid);
+			w->uid = xstrdup(uid);
+			w->restarts = restarts;
+			w->since = ku_now_ms();
+		} else if (ku_now_ms() - w->since >= KU_STEADY_MS) {
+			*met = true;
+		}
+		if (ready && current && !*met) {
+			char *why = ku_pod_last_exit(p);
+			char *s = xasprintf(_("%s, ready for %us of %us%s"),
+			    *seen, (unsigned)((ku_now_ms() - w->since) /
+			    1000), (unsigned)(KU_STEADY_MS / 1000), why);
+
+			free(why);
+			free(*seen);
+			*seen = s;
+		}
+		if (!current) {
+			char *s = xasprintf(_("%s, with the DaemonSet's "
+			    "revision %s, not %s (rolling out)"), *seen,
+			    ph ? ph : "-", hash);
+
+			free(*seen);
+			*seen = s;
+		}
+	}
+	if (*seen == NULL)
+		*seen = xasprintf(_("no pod of %s/%s on %s"), w->ns, w->name,
+		    w->node);
+	free(hash);
+	json_object_put(ds);
+	json_object_put(list);
+	return KU_OK;
+}
+
+/* Waits for the pod of DaemonSet ns/name (its pods labelled selector) on
+ * the task's machine to run the current template and stay ready. */
+static ku_rc
+ku_wait_ds_pod(struct ku_task *t, struct ku_kube *k, const char *ns,
+    const char *name, const char *selector)
+{
+	struct ku_ds_pod w = { ns, name, selector, ku_task_target(t), NULL, 0,
+	    0 };
+	char *what = xasprintf(_("the pod of DaemonSet %s/%s on %s to run "
+	    "its current version and stay ready"), ns, name, w.node);
+	char *err = NULL;
+	ku_rc rc = ku_kube_wait(k, what, KU_WAIT_READY, 1000, ku_ds_pod_cond,
+	    &w, &err);
+
+	free(w.uid);
+	free(what);
+	if (rc != KU_OK)
+		return ku_fail_err(t, rc, err);
+	ku_task_log(t, KU_LOG_INFO, _("%s/%s runs on %s"), ns, name, w.node);
+	return KU_OK;
 }
 
 /* --- phase 4.2 --- */
@@ -699,30 +1036,77 @@ ku_plugin_file(const struct ku_spec *spec)
 ku_rc
 ku_api_apply_network(struct ku_task *t)
 {
-	struct ku_kube *k = NULL;
-	ku_rc rc = ku_task_kube(t, "admin", &k);
+	return ku_apply_file(t, ku_plugin_file(ku_task_spec(t)));
+}
 
-	if (rc == KU_OK)
-		rc = ku_apply_rendered(t, k, ku_plugin_file(ku_task_spec(t)));
-	ku_kube_close(k);
+/* A Node can be Ready on an old CNI configuration while the plugin's own
+ * pods crash (a wrong pod CIDR): every DaemonSet of the plugin's manifest
+ * must run its current version on the machine too. */
+static ku_rc
+ku_wait_plugin_pods(struct ku_task *t, struct ku_kube *k)
+{
+	const char *file = ku_plugin_file(ku_task_spec(t));
+	const struct ku_rendered_file *f = ku_render_find(
+	    ku_task_deploy(t)->files, "cluster", file);
+	struct ku_yaml_docs docs = { NULL, 0 };
+	char *err = NULL;
+	size_t found = 0;
+	ku_rc rc;
+
+	if (f == NULL)
+		return ku_task_fail(t, KU_ERR_TEMPLATE, _("nothing was "
+		    "rendered for %s"), file);
+	rc = ku_yaml_parse(f->content, f->len, file, &docs, &err);
+	if (rc != KU_OK)
+		return ku_fail_err(t, rc, err);
+	for (size_t i = 0; i < docs.n && rc == KU_OK; i++) {
+		json_object *o = docs.v[i].obj;
+		json_object *ml = ku_json_get(o, "spec.template.metadata.labels");
+		const char *ns = ku_json_str(o, "metadata.namespace");
+		const char *name = ku_json_str(o, "metadata.name");
+		struct ku_buf sel;
+
+		if (!ku_streq(ku_json_str(o, "kind"), "DaemonSet") ||
+		    name == NULL)
+			continue;
+		ku_buf_init(&sel, 0);
+		if (ml && json_object_is_type(ml, json_type_object)) {
+			json_object_object_foreach(ml, key, val) {
+				if (!json_object_is_type(val,
+				    json_type_string))
+					continue;
+				ku_buf_printf(&sel, "%s%s=%s", sel.len ? "," :
+				    "", key, json_object_get_string(val));
+			}
+		}
+		if (sel.len == 0)
+			rc = ku_task_fail(t, KU_ERR_TEMPLATE, _("%s:%d: "
+			    "DaemonSet %s has no labels in "
+			    "spec.template.metadata.labels"), file,
+			    docs.v[i].line, name);
+		else
+			rc = ku_wait_ds_pod(t, k, ns ? ns : "default", name,
+			    sel.data);
+		ku_buf_free(&sel);
+		found++;
+	}
+	ku_yaml_docs_free(&docs);
+	if (rc == KU_OK && found == 0)
+		ku_task_log(t, KU_LOG_WARN, _("%s has no DaemonSet: no pod of "
+		    "the network plugin to wait for"), file);
 	return rc;
 }
 
 ku_rc
 ku_api_check_node_ready(struct ku_task *t)
 {
-	char *path = xasprintf("/api/v1/nodes/%s", ku_task_target(t));
-	char *what = xasprintf(_("Node %s"), ku_task_target(t));
 	struct ku_kube *k = NULL;
 	ku_rc rc = ku_task_kube(t, "admin", &k);
 
 	if (rc == KU_OK)
-		rc = ku_wait_obj(t, k, what, path, KU_WANT_READY, NULL,
-		    KU_WAIT_READY);
+		rc = ku_wait_node(t, k, KU_WANT_READY);
 	if (rc == KU_OK)
-		ku_task_log(t, KU_LOG_INFO, _("%s is Ready"), what);
-	free(what);
-	free(path);
+		rc = ku_wait_plugin_pods(t, k);
 	ku_kube_close(k);
 	return rc;
 }
@@ -926,7 +1310,7 @@ ku_test_pods_cond(struct ku_kube *k, void *arg, bool *met, char **seen,
 
 		rc = ku_kube_get(k, path, &pod, err);
 		if (rc == KU_OK && pod)
-			ku_kube_readiness(pod, &ready, &s);
+			ku_obj_state(k, pod, &ready, &s);
 		if (rc == KU_OK && !ready)
 			ku_buf_printf(&missing, "%s%s (%s)", missing.len ?
 			    ", " : "", m, s ? s : _("not there"));
@@ -994,9 +1378,7 @@ ku_api_check_pod_network(struct ku_task *t)
 		bool ready;
 		char *seen;
 
-		json_object_object_add(p, "kind",
-		    json_object_new_string("Pod"));
-		ku_kube_readiness(p, &ready, &seen);
+		ku_pod_state(NULL, p, &ready, &seen);
 		if (!ready || node == NULL || ip == NULL ||
 		    ku_ip_family(ip) == 0) {
 			/* That machine's own test-pod substep reports it. */
@@ -1031,74 +1413,7 @@ ku_api_check_pod_network(struct ku_task *t)
 ku_rc
 ku_api_apply_kube_proxy(struct ku_task *t)
 {
-	struct ku_kube *k = NULL;
-	ku_rc rc = ku_task_kube(t, "admin", &k);
-
-	if (rc == KU_OK)
-		rc = ku_apply_rendered(t, k, "daemons/kube-proxy.yaml");
-	ku_kube_close(k);
-	return rc;
-}
-
-/* Met when this machine's kube-proxy pod runs the DaemonSet's current
- * template and is ready (an update rolls node by node). */
-static ku_rc
-ku_proxy_cond(struct ku_kube *k, void *arg, bool *met, char **seen,
-    char **err)
-{
-	const char *m = arg;
-	char *esc = ku_kube_escape(m);
-	char *path = xasprintf("/api/v1/namespaces/kube-system/pods?"
-	    "labelSelector=k8s-app%%3Dkube-proxy&fieldSelector="
-	    "spec.nodeName%%3D%s", esc);
-	json_object *ds = NULL, *list = NULL, *items;
-	int64_t gen;
-	size_t n;
-	ku_rc rc = ku_kube_get(k, "/apis/apps/v1/namespaces/kube-system/"
-	    "daemonsets/kube-proxy", &ds, err);
-
-	free(esc);
-	if (rc == KU_OK)
-		rc = ku_kube_get(k, path, &list, err);
-	free(path);
-	free(*seen);
-	*seen = NULL;
-	if (rc != KU_OK || ds == NULL) {
-		if (rc == KU_OK)
-			*seen = xstrdup(_("no DaemonSet kube-system/kube-proxy"));
-		json_object_put(ds);
-		json_object_put(list);
-		return rc;
-	}
-	gen = ku_json_int(ds, "metadata.generation", 0);
-	items = ku_json_get(list, "items");
-	n = items && json_object_is_type(items, json_type_array) ?
-	    json_object_array_length(items) : 0;
-	for (size_t i = 0; i < n && !*met; i++) {
-		json_object *p = json_object_array_get_idx(items, i);
-		const char *pg = ku_json_str(p,
-		    "metadata.labels.pod-template-generation");
-		bool ready;
-
-		json_object_object_add(p, "kind",
-		    json_object_new_string("Pod"));
-		free(*seen);
-		ku_kube_readiness(p, &ready, seen);
-		*met = ready && pg && strtoll(pg, NULL, 10) == gen;
-		if (!*met && pg && strtoll(pg, NULL, 10) != gen) {
-			char *s = xasprintf(_("%s, with the DaemonSet's "
-			    "template %s, not %" PRId64 " (rolling out)"),
-			    *seen, pg, gen);
-
-			free(*seen);
-			*seen = s;
-		}
-	}
-	if (*seen == NULL)
-		*seen = xasprintf(_("no kube-proxy pod on %s"), m);
-	json_object_put(ds);
-	json_object_put(list);
-	return KU_OK;
+	return ku_apply_file(t, "daemons/kube-proxy.yaml");
 }
 
 ku_rc
@@ -1118,18 +1433,9 @@ ku_api_check_service(struct ku_task *t)
 	ku_rc rc = ku_task_kube(t, "admin", &k);
 
 	ku_buf_init(&script, 0);
-	if (rc == KU_OK) {
-		char *what = xasprintf(_("kube-proxy on %s to run the "
-		    "DaemonSet's current version"), ku_task_target(t));
-
-		rc = ku_kube_wait(k, what, KU_WAIT_READY, 1000, ku_proxy_cond,
-		    (void *)ku_task_target(t), &err);
-		if (rc != KU_OK) {
-			rc = ku_fail_err(t, rc, err);
-			err = NULL;
-		}
-		free(what);
-	}
+	if (rc == KU_OK)
+		rc = ku_wait_ds_pod(t, k, "kube-system", "kube-proxy",
+		    "k8s-app=kube-proxy");
 	if (rc == KU_OK)
 		rc = ku_ensure_test_pod(t, k, &ip);
 	if (rc == KU_OK)
@@ -1177,34 +1483,22 @@ ku_api_check_service(struct ku_task *t)
 
 /* --- phase 6 --- */
 
-static ku_rc
-ku_apply_addon(struct ku_task *t, const char *file)
-{
-	struct ku_kube *k = NULL;
-	ku_rc rc = ku_task_kube(t, "admin", &k);
-
-	if (rc == KU_OK)
-		rc = ku_apply_rendered(t, k, file);
-	ku_kube_close(k);
-	return rc;
-}
-
 ku_rc
 ku_api_addon_dns(struct ku_task *t)
 {
-	return ku_apply_addon(t, "addons/coredns.yaml");
+	return ku_apply_file(t, "addons/coredns.yaml");
 }
 
 ku_rc
 ku_api_addon_dashboard(struct ku_task *t)
 {
-	return ku_apply_addon(t, "addons/dashboard.yaml");
+	return ku_apply_file(t, "addons/dashboard.yaml");
 }
 
 ku_rc
 ku_api_addon_metrics_server(struct ku_task *t)
 {
-	return ku_apply_addon(t, "addons/metrics-server.yaml");
+	return ku_apply_file(t, "addons/metrics-server.yaml");
 }
 
 ku_rc
@@ -1250,7 +1544,7 @@ ku_pod_done_cond(struct ku_kube *k, void *arg, bool *met, char **seen,
 	phase = ku_json_str(pod, "status.phase");
 	*met = ku_streq(phase, "Succeeded") || ku_streq(phase, "Failed");
 	if (pod)
-		ku_kube_readiness(pod, &ready, seen);
+		ku_obj_state(k, pod, &ready, seen);
 	else
 		*seen = xstrdup(_("not there"));
 	json_object_put(pod);

@@ -126,16 +126,89 @@ ku_place_master_certs(struct ku_task *t)
 	return rc == KU_OK ? ku_place_machine_certs(t) : rc;
 }
 
+/* The kubelet restarts a static pod whose manifest changed, but not one
+ * whose certificates or kubeconfig did: the apiserver would go on
+ * serving its old certificate for a while, and phase 3's checks prove
+ * the old one. So each component's files are digested on the machine,
+ * next to the digest of the files it was last (re)started with; when they
+ * differ, its running container is stopped (SIGTERM, then SIGKILL after
+ * 30 s) and the kubelet starts it again on the new files. A first install
+ * has no container yet and records the digests only. A digest is written
+ * only after the container it concerns has stopped, so a failed or
+ * interrupted restart is done again by the next run. The files are
+ * kubeup's own (those copy-certs and this substep place). */
+static const char ku_restart_script[] =
+	"set -eu\n"
+	"export LC_ALL=C\n"
+	"mkdir -p /var/lib/kubeup\n"
+	"chmod 0700 /var/lib/kubeup\n"
+	"P=/etc/kubernetes/pki\n"
+	"running() {\n"
+	"  ctr -n k8s.io tasks ls 2>/dev/null | awk -v id=\"$1\" "
+	    "'$1 == id && $3 == \"RUNNING\" { f = 1 } END { exit !f }'\n"
+	"}\n"
+	"restart() {\n"
+	"  name=$1; shift\n"
+	"  want=$(for f in \"$@\"; do printf '%s ' \"$f\"; "
+	    "sha256sum < \"$f\" 2>/dev/null || echo none; done | "
+	    "sha256sum | cut -d' ' -f1)\n"
+	"  have=$(cat \"/var/lib/kubeup/$name.sha256\" 2>/dev/null || true)\n"
+	"  [ \"$want\" != \"$have\" ] || return 0\n"
+	"  ids=$(ctr -n k8s.io containers ls -q "
+	    "\"labels.\\\"io.kubernetes.container.name\\\"==$name\")\n"
+	"  for id in $ids; do\n"
+	"    running \"$id\" || continue\n"
+	"    echo \"$name: its files changed: restarting it (container $id)\"\n"
+	"    ctr -n k8s.io tasks kill -s SIGTERM \"$id\"\n"
+	"    i=0\n"
+	"    while running \"$id\"; do\n"
+	"      i=$((i + 1))\n"
+	"      if [ $i -eq 60 ]; then\n"
+	"        ctr -n k8s.io tasks kill -s SIGKILL \"$id\" || true\n"
+	"      elif [ $i -ge 80 ]; then\n"
+	"        echo \"$name (container $id) does not stop\" >&2\n"
+	"        exit 1\n"
+	"      fi\n"
+	"      sleep 0.5\n"
+	"    done\n"
+	"  done\n"
+	"  echo \"$want\" > \"/var/lib/kubeup/$name.sha256\"\n"
+	"}\n"
+	"restart etcd $P/etcd/ca.crt $P/etcd/server.crt $P/etcd/server.key "
+	    "$P/etcd/peer.crt $P/etcd/peer.key\n"
+	"restart kube-apiserver $P/ca.crt $P/apiserver.crt $P/apiserver.key "
+	    "$P/apiserver-kubelet-client.crt $P/apiserver-kubelet-client.key "
+	    "$P/apiserver-etcd-client.crt $P/apiserver-etcd-client.key "
+	    "$P/front-proxy-ca.crt $P/front-proxy-client.crt "
+	    "$P/front-proxy-client.key $P/sa.pub $P/sa.key $P/etcd/ca.crt "
+	    "/etc/kubernetes/encryption-config.yaml "
+	    "/etc/kubernetes/audit-policy.yaml\n"
+	"restart kube-controller-manager /etc/kubernetes/controller-manager.conf "
+	    "$P/ca.crt $P/ca.key $P/sa.key $P/front-proxy-ca.crt\n"
+	"restart kube-scheduler /etc/kubernetes/scheduler.conf\n";
+
 ku_rc
 ku_place_static_pods(struct ku_task *t)
 {
+	struct ku_exec_result res;
+	ku_rc rc = KU_OK;
+
 	for (size_t i = 0; i < KU_ARRAY_LEN(ku_static_pod_files); i++) {
-		ku_rc rc = ku_task_place_rendered(t, ku_static_pod_files[i],
-		    NULL);
+		rc = ku_task_place_rendered(t, ku_static_pod_files[i], NULL);
 		if (rc != KU_OK)
 			return rc;
 	}
-	return KU_OK;
+	ku_exec_result_init(&res);
+	rc = ku_task_exec(t, ku_restart_script, &res);
+	if (rc == KU_OK && res.out.len)
+		ku_task_log(t, KU_LOG_INFO, "%s", res.out.data);
+	if (rc == KU_OK && res.exit_status != 0)
+		rc = ku_task_fail(t, KU_ERR_REMOTE, _("%s: restarting the "
+		    "control-plane components whose files changed failed: "
+		    "%s"), ku_task_target(t), res.err.len ? res.err.data :
+		    _("(no output)"));
+	ku_exec_result_free(&res);
+	return rc;
 }
 
 ku_rc
