@@ -108,3 +108,25 @@ tui_field_clear() {
 		i=$((i + 1))
 	done
 }
+
+# tui_to_confirm: walks the wizard, opened with a rig's answers of three
+# machines (--prefill), from the welcome screen to the install's
+# confirmation, keeping every answer.
+tui_to_confirm() {
+	tui_wait "You need:" || return 1
+	tui_keys Enter Enter Enter
+	tui_wait "Cluster name" || return 1
+	tui_keys Enter Enter Enter Enter Enter
+	tui_wait "SSH user" || return 1
+	# Machines: from the last item (Back) up to Next
+	tui_keys PPage
+	i=0; while [ $i -lt 40 ]; do tui_keys Tab; i=$((i + 1)); done
+	tui_keys BTab Enter
+	tui_wait "Pod CIDR" || return 1
+	tui_keys Tab Tab Tab Tab Tab Enter
+	tui_wait "Metrics" || return 1
+	tui_keys Tab Tab Tab Enter
+	tui_wait "step 7 of 7: Review" || return 1
+	tui_keys Enter
+	tui_wait "Start the install?"
+}
