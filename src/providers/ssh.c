@@ -936,6 +936,23 @@ static const char ku_teardown_script[] =
 	    "/etc/cni/net.d/calico-kubeconfig\n"
 	"rm -rf /run/flannel /var/lib/cni/networks /var/lib/cni/results\n"
 	"for l in cni0 flannel.1; do ip link delete \"$l\" >/dev/null 2>&1 || true; done\n"
+	/* kube-proxy's and the plugins' packet filter chains (what
+	 * kube-proxy --cleanup removes): each table is written back whole,
+	 * without them and without the rules that jump to them, in one
+	 * iptables-restore (atomic per table) */
+	"for x in iptables ip6tables; do\n"
+	"  command -v $x-save >/dev/null 2>&1 || continue\n"
+	"  for t in filter nat mangle raw; do\n"
+	"    rules=$($x-save -t $t 2>/dev/null) || continue\n"
+	"    printf '%s\\n' \"$rules\" | grep -Eq '^:(KUBE-|FLANNEL-|cali-)' || continue\n"
+	"    printf '%s\\n' \"$rules\" | awk '\n"
+	"      /^:(KUBE-|FLANNEL-|cali-)/ { next }\n"
+	"      /^-A (KUBE-|FLANNEL-|cali-)/ { next }\n"
+	"      /^-A / && / -[jg] (KUBE-|FLANNEL-|cali-)/ { next }\n"
+	"      { print }' | $x-restore ||\n"
+	"      echo \"$x: the $t table keeps kube-proxy's chains\" >&2\n"
+	"  done\n"
+	"done\n"
 	/* the links phase 1 made to Debian's CNI plugins */
 	"for p in /opt/cni/bin/*; do\n"
 	"  case $(readlink \"$p\" 2>/dev/null) in /usr/lib/cni/*) rm -f \"$p\" ;; esac\n"
