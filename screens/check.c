@@ -22,6 +22,7 @@ struct wz_job {
 	char *name, *address, *user, *key, *known_hosts;
 	int port, timeout;
 	bool accept;
+	char *fingerprint;   /* the one accepted: only it is recorded */
 	pthread_t thread;
 	bool started;
 };
@@ -37,6 +38,7 @@ wz_check_thread(void *arg)
 		.known_hosts = j->known_hosts,
 		.host_key_policy = j->accept ? KU_HOSTKEY_ACCEPT_NEW :
 		    KU_HOSTKEY_STRICT,
+		.accept_fingerprint = j->fingerprint,
 		.connect_timeout = j->timeout,
 	};
 	struct ku_ssh_conn *conn = NULL;
@@ -49,8 +51,9 @@ wz_check_thread(void *arg)
 	if (rc == KU_OK) {
 		m->check_state = WC_OK;
 		ku_ssh_close(conn);
-	} else if (rc == KU_ERR_HOSTKEY && err && strstr(err, "SHA256:") &&
-	    !strstr(err, "CHANGED")) {
+	} else if (rc == KU_ERR_HOSTKEY_UNKNOWN && !j->accept && err &&
+	    strstr(err, "SHA256:")) {
+		/* (once accepted, another key is a failure, not a question) */
 		const char *fp = strstr(err, "SHA256:");
 		m->check_state = WC_UNKNOWN_KEY;
 		m->fingerprint = xstrndup(fp, strcspn(fp, " ,."));
@@ -76,6 +79,7 @@ wz_job_free(struct wz_job *j)
 	free(j->user);
 	free(j->key);
 	free(j->known_hosts);
+	free(j->fingerprint);
 	memset(j, 0, sizeof *j);
 }
 
@@ -107,6 +111,9 @@ wz_checks_free(struct wz *w)
 static void
 wz_job_start(struct wz *w, struct wz_job *j, size_t i, bool accept)
 {
+	/* Accepting records the key the operator was shown, not whatever
+	 * the machine presents on the next connection. */
+	const char *fp = accept ? w->checks[i].fingerprint : NULL;
 	const struct ku_machine *m = ku_spec_machine(w->spec, i);
 
 	j->w = w;
@@ -118,7 +125,8 @@ wz_job_start(struct wz *w, struct wz_job *j, size_t i, bool accept)
 	j->known_hosts = xstrdup(w->spec->ssh.known_hosts);
 	j->port = m->port;
 	j->timeout = w->spec->ssh.connect_timeout;
-	j->accept = accept;
+	j->accept = accept && fp != NULL;
+	j->fingerprint = fp ? xstrdup(fp) : NULL;
 	w->checks[i].state = WC_RUNNING;
 	w->checks_running++;
 	if (pthread_create(&j->thread, NULL, wz_check_thread, j) == 0) {

@@ -75,6 +75,8 @@ ku_rc_is_permanent(ku_rc rc)
 	case KU_ERR_INVALID:
 	case KU_ERR_ANSWERS:
 	case KU_ERR_HOSTKEY:
+	case KU_ERR_HOSTKEY_UNKNOWN:
+	case KU_ERR_TLS:
 	case KU_ERR_PREREQ:
 	case KU_ERR_TEMPLATE:
 		return true;

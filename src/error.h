@@ -30,7 +30,8 @@
 	X(KU_ERR_STATE,          "state",           N_("state directory problem")) \
 	X(KU_ERR_TEMPLATE,       "template",        N_("template error"))       \
 	X(KU_ERR_CHECK,          "check-failed",    N_("check failed"))        \
-	X(KU_ERR_TLS,            "tls",             N_("certificate not trusted"))
+	X(KU_ERR_TLS,            "tls",             N_("certificate not trusted")) \
+	X(KU_ERR_HOSTKEY_UNKNOWN,"hostkey-unknown", N_("host key unknown"))
 
 typedef enum {
 #define KU_X_ENUM(sym, id, msg) sym,

@@ -145,6 +145,7 @@ struct ku_ssh_conn {
 	bool has_jump;
 	char *known_hosts;
 	enum ku_hostkey_policy policy;
+	char *accept_fp;      /* accept-new: only this fingerprint, or NULL */
 	int connect_timeout;
 	int command_timeout;
 	int keepalive;
@@ -714,7 +715,7 @@ ku_verify_hostkey(struct ku_ssh_conn *c, struct ku_sess *ss,
 		break;
 	case LIBSSH2_KNOWNHOST_CHECK_NOTFOUND:
 		if (c->policy == KU_HOSTKEY_STRICT) {
-			rc = ku_why(why, KU_ERR_HOSTKEY,
+			rc = ku_why(why, KU_ERR_HOSTKEY_UNKNOWN,
 			    _("the host key of %s is unknown: %s %s is not in "
 			    "%s. Compare it with the machine's own "
 			    "(ssh-keygen -lf /etc/ssh/ssh_host_%s_key.pub on "
@@ -722,6 +723,14 @@ ku_verify_hostkey(struct ku_ssh_conn *c, struct ku_sess *ss,
 			    "provider.ssh.host_key_policy = \"accept-new\""),
 			    ep->label, t->name, fp, c->known_hosts, t->file,
 			    c->known_hosts);
+			break;
+		}
+		if (c->accept_fp != NULL && strcmp(c->accept_fp, fp) != 0) {
+			rc = ku_why(why, KU_ERR_HOSTKEY,
+			    _("the host key of %s is not the one accepted: it "
+			    "now presents %s %s, not %s. This can be an "
+			    "attack; nothing was added to %s"), ep->label,
+			    t->name, fp, c->accept_fp, c->known_hosts);
 			break;
 		}
 		b64 = ku_base64(key, len);
@@ -1655,6 +1664,8 @@ ku_ssh_connect(const struct ku_ssh_opts *opts, struct ku_ssh_conn **out,
 	}
 	c->known_hosts = xstrdup(opts->known_hosts);
 	c->policy = opts->host_key_policy;
+	c->accept_fp = opts->accept_fingerprint ?
+	    xstrdup(opts->accept_fingerprint) : NULL;
 	c->connect_timeout = opts->connect_timeout > 0 ?
 	    opts->connect_timeout : KU_SSH_CONNECT_TIMEOUT;
 	c->command_timeout = opts->command_timeout > 0 ?
@@ -1693,6 +1704,7 @@ ku_ssh_close(struct ku_ssh_conn *c)
 	ku_ep_free(&c->target);
 	ku_ep_free(&c->jump);
 	free(c->known_hosts);
+	free(c->accept_fp);
 	if (c->sudo_password != NULL) {
 		OPENSSL_cleanse(c->sudo_password, strlen(c->sudo_password));
 		free(c->sudo_password);

@@ -62,10 +62,16 @@ struct ku_ssh_opts {
 	/* OpenSSH's known_hosts format; plain, hashed (|1|...) and
 	 * [host]:port entries. Required. Used for the jump host too. */
 	const char *known_hosts;
-	/* strict: an unknown or changed key is refused. accept-new: an
-	 * unknown key is appended (the file made 0600, its folder 0700); a
-	 * changed one is refused. */
+	/* strict: an unknown (KU_ERR_HOSTKEY_UNKNOWN) or changed
+	 * (KU_ERR_HOSTKEY) key is refused. accept-new: an unknown key is
+	 * appended (the file made 0600, its folder 0700); a changed one is
+	 * refused. */
 	enum ku_hostkey_policy host_key_policy;
+	/* With accept-new: the only unknown key to append (the target's or
+	 * the jump host's), by its "SHA256:..." fingerprint: the one an
+	 * operator was shown and accepted. Another unknown key is refused.
+	 * NULL: any. Copied. */
+	const char *accept_fingerprint;
 	int connect_timeout;   /* seconds; <= 0: 10 */
 	int command_timeout;   /* seconds, when a call passes 0; <= 0: 600 */
 	int keepalive;         /* seconds between keepalives; <= 0: none */

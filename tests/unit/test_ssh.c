@@ -932,7 +932,7 @@ test_hostkey_strict_unknown(void **state)
 	char *kh = xasprintf("%s/empty/known_hosts", t->dir);
 
 	o.known_hosts = kh;
-	assert_int_equal(ku_ssh_connect(&o, &c, &err), KU_ERR_HOSTKEY);
+	assert_int_equal(ku_ssh_connect(&o, &c, &err), KU_ERR_HOSTKEY_UNKNOWN);
 	assert_null(c);
 	if (strstr(err, fp) == NULL)
 		fail_msg("the message [%s] lacks ssh-keygen's fingerprint %s",
@@ -987,6 +987,38 @@ test_hostkey_accept_new(void **state)
 	    "broken-line-without-key\n"
 	    "10.9.9.9 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHyq0tHhYGNpd6kLlE9Yq9f1mK4dHq0X8cJv5sB2w1aZ";
 	struct stat st;
+
+	/* Accepting one fingerprint records only that key: another one is
+	 * refused, and nothing is written. */
+	{
+		char *kh3 = xasprintf("%s/only-accepted/known_hosts", t->dir);
+		char *err = NULL, *fp = sshd_fingerprint(&W.a);
+
+		o.known_hosts = kh3;
+		o.host_key_policy = KU_HOSTKEY_ACCEPT_NEW;
+		o.accept_fingerprint = "SHA256:"
+		    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+		c = NULL;
+		assert_int_equal(ku_ssh_connect(&o, &c, &err),
+		    KU_ERR_HOSTKEY);
+		assert_null(c);
+		if (strstr(err, "not the one accepted") == NULL ||
+		    strstr(err, fp) == NULL)
+			fail_msg("message [%s] lacks the refusal or %s", err,
+			    fp);
+		assert_false(ku_path_exists(kh3));
+		free(err);
+		/* the fingerprint shown is accepted */
+		o.accept_fingerprint = fp;
+		c = t_connect(t, &o);
+		ku_ssh_close(c);
+		o.accept_fingerprint = NULL;
+		o.host_key_policy = KU_HOSTKEY_STRICT;
+		c = t_connect(t, &o);
+		ku_ssh_close(c);
+		free(fp);
+		free(kh3);
+	}
 
 	/* Folder and file are made, 0700 and 0600. */
 	o.known_hosts = kh;
@@ -1965,7 +1997,8 @@ test_jump_host(void **state)
 		line = sshd_known_line(target);
 		write_text(kh, line, 0600);
 		o.known_hosts = kh;
-		assert_int_equal(ku_ssh_connect(&o, &c, &err), KU_ERR_HOSTKEY);
+		assert_int_equal(ku_ssh_connect(&o, &c, &err),
+		    KU_ERR_HOSTKEY_UNKNOWN);
 		assert_non_null(strstr(err, "the host key of bastion"));
 		free(err);
 		err = NULL;
