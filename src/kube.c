@@ -909,16 +909,166 @@ ku_kube_apply(struct ku_kube *k, json_object *obj, const char *text,
 	return rc;
 }
 
+bool
+ku_kube_template_reads(json_object *tmpl, bool secret, const char *name)
+{
+	static const char *const lists[] = {
+		"spec.initContainers", "spec.containers",
+	};
+	const char *vol_key = secret ? "secret.secretName" : "configMap.name";
+	const char *src_key = secret ? "secret.name" : "configMap.name";
+	const char *from_key = secret ? "secretRef.name" : "configMapRef.name";
+	const char *ref_key = secret ? "valueFrom.secretKeyRef.name" :
+	    "valueFrom.configMapKeyRef.name";
+	json_object *vols = ku_json_get(tmpl, "spec.volumes");
+
+	for (size_t i = 0; vols && json_object_is_type(vols, json_type_array) &&
+	    i < json_object_array_length(vols); i++) {
+		json_object *v = json_object_array_get_idx(vols, i);
+		json_object *srcs = ku_json_get(v, "projected.sources");
+
+		if (ku_streq(ku_json_str(v, vol_key), name))
+			return true;
+		for (size_t j = 0; srcs && json_object_is_type(srcs,
+		    json_type_array) && j < json_object_array_length(srcs); j++)
+			if (ku_streq(ku_json_str(json_object_array_get_idx(
+			    srcs, j), src_key), name))
+				return true;
+	}
+	for (size_t l = 0; l < KU_ARRAY_LEN(lists); l++) {
+		json_object *cs = ku_json_get(tmpl, lists[l]);
+
+		for (size_t i = 0; cs && json_object_is_type(cs,
+		    json_type_array) && i < json_object_array_length(cs);
+		    i++) {
+			json_object *c = json_object_array_get_idx(cs, i);
+			json_object *ef = ku_json_get(c, "envFrom");
+			json_object *env = ku_json_get(c, "env");
+
+			for (size_t j = 0; ef && json_object_is_type(ef,
+			    json_type_array) && j < json_object_array_length(ef);
+			    j++)
+				if (ku_streq(ku_json_str(json_object_array_get_idx(
+				    ef, j), from_key), name))
+					return true;
+			for (size_t j = 0; env && json_object_is_type(env,
+			    json_type_array) &&
+			    j < json_object_array_length(env); j++)
+				if (ku_streq(ku_json_str(json_object_array_get_idx(
+				    env, j), ref_key), name))
+					return true;
+		}
+	}
+	return false;
+}
+
+/* Restarts the pods of workload obj as kubectl rollout restart does: a
+ * new annotation on its pod template. It is written under a field manager
+ * of its own, so that kubeup's next apply (which does not name it)
+ * leaves it, and its pods, alone. */
+static ku_rc
+ku_kube_restart(struct ku_kube *k, json_object *obj, const char *why,
+    char **err)
+{
+	char *path = NULL, *url, *body, stamp[32];
+	struct tm tm;
+	time_t now = time(NULL);
+	json_object *out = NULL;
+	long status = 0;
+	ku_rc rc = ku_kube_path(k, ku_json_str(obj, "apiVersion"),
+	    ku_json_str(obj, "kind"), ku_json_str(obj, "metadata.namespace"),
+	    ku_json_str(obj, "metadata.name"), &path, err);
+
+	if (rc != KU_OK)
+		return rc;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	body = xasprintf("{\"spec\":{\"template\":{\"metadata\":{"
+	    "\"annotations\":{\"kubeup.io/restarted-at\":\"%s\"}}}}}",
+	    stamp);
+	url = xasprintf("%s?fieldManager=%s-restart", path,
+	    KU_KUBE_FIELD_MANAGER);
+	rc = ku_kube_request(k, "PATCH", url, "application/merge-patch+json",
+	    body, strlen(body), &status, &out, err);
+	if (rc == KU_OK && status != 200) {
+		char *what = xasprintf(_("restart %s %s"),
+		    ku_json_str(obj, "kind"), ku_json_str(obj,
+		    "metadata.name"));
+
+		rc = ku_kube_status_error(status, out, what, err);
+		free(what);
+	}
+	if (rc == KU_OK)
+		ku_kube_logf(k, KU_LOG_INFO, _("%s %s: restarted: it reads %s, "
+		    "which changed"), ku_json_str(obj, "kind"),
+		    ku_json_str(obj, "metadata.name"), why);
+	json_object_put(out);
+	free(url);
+	free(body);
+	free(path);
+	return rc;
+}
+
+/* After a manifest's ConfigMaps or Secrets changed, the workloads of the
+ * same manifest that read them, and did not change themselves, are
+ * restarted: their programs read such files once, at start (flannel's
+ * net-conf.json, kube-proxy's configuration), and a Deployment or
+ * DaemonSet left alone would go on with the old ones. */
+static ku_rc
+ku_kube_restart_readers(struct ku_kube *k, const struct ku_yaml_docs *docs,
+    const enum ku_apply_result *res, const char *origin, char **err)
+{
+	ku_rc rc = KU_OK;
+
+	for (size_t w = 0; w < docs->n && rc == KU_OK; w++) {
+		json_object *o = docs->v[w].obj;
+		const char *kind = ku_json_str(o, "kind");
+		json_object *tmpl = ku_json_get(o, "spec.template");
+
+		if (res[w] != KU_APPLY_UNCHANGED || tmpl == NULL ||
+		    !(ku_streq(kind, "DaemonSet") ||
+		    ku_streq(kind, "Deployment") ||
+		    ku_streq(kind, "StatefulSet")))
+			continue;
+		for (size_t c = 0; c < docs->n; c++) {
+			json_object *cfg = docs->v[c].obj;
+			const char *ck = ku_json_str(cfg, "kind");
+			bool secret = ku_streq(ck, "Secret");
+			char *why, *e = NULL;
+
+			if (res[c] != KU_APPLY_CHANGED || !(secret ||
+			    ku_streq(ck, "ConfigMap")) ||
+			    !ku_streq(ku_json_str(cfg, "metadata.namespace"),
+			    ku_json_str(o, "metadata.namespace")) ||
+			    !ku_kube_template_reads(tmpl, secret,
+			    ku_json_str(cfg, "metadata.name")))
+				continue;
+			why = xasprintf("%s %s", ck, ku_json_str(cfg,
+			    "metadata.name"));
+			rc = ku_kube_restart(k, o, why, &e);
+			free(why);
+			if (rc != KU_OK && err)
+				*err = xasprintf("%s:%d: %s", origin,
+				    docs->v[w].line, e);
+			free(e);
+			break;
+		}
+	}
+	return rc;
+}
+
 ku_rc
 ku_kube_apply_manifest(struct ku_kube *k, const char *data, size_t len,
     const char *origin, struct ku_apply_counts *counts, char **err)
 {
 	struct ku_yaml_docs docs;
+	enum ku_apply_result *results;
 	ku_rc rc = ku_yaml_parse(data, len, origin, &docs, err);
 
 	memset(counts, 0, sizeof *counts);
 	if (rc != KU_OK)
 		return rc;
+	results = xcalloc(docs.n ? docs.n : 1, sizeof *results);
 	for (size_t i = 0; i < docs.n && rc == KU_OK; i++) {
 		enum ku_apply_result res;
 		char *e = NULL;
@@ -937,6 +1087,7 @@ ku_kube_apply_manifest(struct ku_kube *k, const char *data, size_t len,
 		    ku_json_str(docs.v[i].obj, "metadata.name"),
 		    res == KU_APPLY_CREATED ? "created" :
 		    res == KU_APPLY_CHANGED ? "changed" : "unchanged");
+		results[i] = res;
 		if (res == KU_APPLY_CREATED)
 			counts->created++;
 		else if (res == KU_APPLY_CHANGED)
@@ -944,6 +1095,9 @@ ku_kube_apply_manifest(struct ku_kube *k, const char *data, size_t len,
 		else
 			counts->unchanged++;
 	}
+	if (rc == KU_OK)
+		rc = ku_kube_restart_readers(k, &docs, results, origin, err);
+	free(results);
 	ku_yaml_docs_free(&docs);
 	return rc;
 }

@@ -87,6 +87,14 @@ ku_rc ku_kube_path(struct ku_kube *k, const char *api_version,
     const char *kind, const char *ns, const char *name, char **path,
     char **err);
 
+/* Whether a pod template (a workload's spec.template) reads the ConfigMap
+ * (secret false) or Secret called name: as a volume (projected ones
+ * included), through envFrom, or through an env valueFrom. A manifest's
+ * apply restarts the workloads that read a ConfigMap or Secret it
+ * changed. */
+bool ku_kube_template_reads(json_object *tmpl, bool secret,
+    const char *name);
+
 enum ku_apply_result {
 	KU_APPLY_CREATED,
 	KU_APPLY_CHANGED,
@@ -103,7 +111,9 @@ struct ku_apply_counts {
 };
 
 /* Applies every document of a manifest, in order. origin names it in
- * errors. Stops at the first failure. */
+ * errors. Stops at the first failure. Then restarts (kubectl rollout
+ * restart's way) each unchanged DaemonSet, Deployment or StatefulSet of
+ * the manifest that reads a ConfigMap or Secret the apply changed. */
 ku_rc ku_kube_apply_manifest(struct ku_kube *k, const char *data,
     size_t len, const char *origin, struct ku_apply_counts *counts,
     char **err);

@@ -322,6 +322,34 @@ test_wait_last_look(void **state)
 }
 
 static void
+test_template_reads(void **state)
+{
+	json_object *t = json_tokener_parse("{\"spec\":{"
+	    "\"volumes\":[{\"name\":\"cfg\",\"configMap\":{\"name\":"
+	    "\"kube-flannel-cfg\"}},{\"name\":\"p\",\"projected\":{"
+	    "\"sources\":[{\"secret\":{\"name\":\"proj\"}}]}},"
+	    "{\"name\":\"s\",\"secret\":{\"secretName\":\"tls\"}}],"
+	    "\"initContainers\":[{\"name\":\"i\",\"envFrom\":[{"
+	    "\"configMapRef\":{\"name\":\"init-env\"}}]}],"
+	    "\"containers\":[{\"name\":\"c\",\"env\":[{\"name\":\"X\","
+	    "\"valueFrom\":{\"secretKeyRef\":{\"name\":\"pw\","
+	    "\"key\":\"k\"}}}]}]}}");
+
+	(void)state;
+	assert_non_null(t);
+	assert_true(ku_kube_template_reads(t, false, "kube-flannel-cfg"));
+	assert_true(ku_kube_template_reads(t, false, "init-env"));
+	assert_true(ku_kube_template_reads(t, true, "tls"));
+	assert_true(ku_kube_template_reads(t, true, "proj"));
+	assert_true(ku_kube_template_reads(t, true, "pw"));
+	/* a Secret is not a ConfigMap of the same name, and the reverse */
+	assert_false(ku_kube_template_reads(t, true, "kube-flannel-cfg"));
+	assert_false(ku_kube_template_reads(t, false, "pw"));
+	assert_false(ku_kube_template_reads(t, false, "other"));
+	json_object_put(t);
+}
+
+static void
 test_escape(void **state)
 {
 	char *s = ku_kube_escape("kubeup.io/check=net,a b");
@@ -341,6 +369,7 @@ main(void)
 		cmocka_unit_test(test_readiness),
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_wait_last_look),
+		cmocka_unit_test(test_template_reads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
