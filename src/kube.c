@@ -922,15 +922,13 @@ ku_kube_template_reads(json_object *tmpl, bool secret, const char *name)
 	    "valueFrom.configMapKeyRef.name";
 	json_object *vols = ku_json_get(tmpl, "spec.volumes");
 
-	for (size_t i = 0; vols && json_object_is_type(vols, json_type_array) &&
-	    i < json_object_array_length(vols); i++) {
+	for (size_t i = 0; i < ku_json_len(vols); i++) {
 		json_object *v = json_object_array_get_idx(vols, i);
 		json_object *srcs = ku_json_get(v, "projected.sources");
 
 		if (ku_streq(ku_json_str(v, vol_key), name))
 			return true;
-		for (size_t j = 0; srcs && json_object_is_type(srcs,
-		    json_type_array) && j < json_object_array_length(srcs); j++)
+		for (size_t j = 0; j < ku_json_len(srcs); j++)
 			if (ku_streq(ku_json_str(json_object_array_get_idx(
 			    srcs, j), src_key), name))
 				return true;
@@ -938,22 +936,16 @@ ku_kube_template_reads(json_object *tmpl, bool secret, const char *name)
 	for (size_t l = 0; l < KU_ARRAY_LEN(lists); l++) {
 		json_object *cs = ku_json_get(tmpl, lists[l]);
 
-		for (size_t i = 0; cs && json_object_is_type(cs,
-		    json_type_array) && i < json_object_array_length(cs);
-		    i++) {
+		for (size_t i = 0; i < ku_json_len(cs); i++) {
 			json_object *c = json_object_array_get_idx(cs, i);
 			json_object *ef = ku_json_get(c, "envFrom");
 			json_object *env = ku_json_get(c, "env");
 
-			for (size_t j = 0; ef && json_object_is_type(ef,
-			    json_type_array) && j < json_object_array_length(ef);
-			    j++)
+			for (size_t j = 0; j < ku_json_len(ef); j++)
 				if (ku_streq(ku_json_str(json_object_array_get_idx(
 				    ef, j), from_key), name))
 					return true;
-			for (size_t j = 0; env && json_object_is_type(env,
-			    json_type_array) &&
-			    j < json_object_array_length(env); j++)
+			for (size_t j = 0; j < ku_json_len(env); j++)
 				if (ku_streq(ku_json_str(json_object_array_get_idx(
 				    env, j), ref_key), name))
 					return true;
@@ -1203,8 +1195,7 @@ ku_kube_pod_why(json_object *pod, struct ku_buf *b)
 
 	for (size_t l = 0; l < KU_ARRAY_LEN(lists); l++) {
 		json_object *cs = ku_json_get(pod, lists[l]);
-		size_t n = cs && json_object_is_type(cs, json_type_array) ?
-		    json_object_array_length(cs) : 0;
+		size_t n = ku_json_len(cs);
 
 		for (size_t i = 0; i < n; i++) {
 			json_object *c = json_object_array_get_idx(cs, i);

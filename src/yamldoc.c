@@ -414,3 +414,10 @@ ku_json_int(json_object *obj, const char *path, int64_t def)
 	return v && json_object_is_type(v, json_type_int) ?
 	    json_object_get_int64(v) : def;
 }
+
+size_t
+ku_json_len(json_object *arr)
+{
+	return arr != NULL && json_object_is_type(arr, json_type_array) ?
+	    json_object_array_length(arr) : 0;
+}

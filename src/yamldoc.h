@@ -47,5 +47,7 @@ const char *ku_json_str(json_object *obj, const char *path);
 json_object *ku_json_get(json_object *obj, const char *path);
 /* The integer at a dotted path; def when missing or not a number. */
 int64_t ku_json_int(json_object *obj, const char *path, int64_t def);
+/* The length of an array; 0 for NULL or anything else. */
+size_t ku_json_len(json_object *arr);
 
 #endif

@@ -188,8 +188,7 @@ ku_last_warning(struct ku_kube *k, json_object *p, char **seen)
 	}
 	free(path);
 	items = ku_json_get(list, "items");
-	n = items && json_object_is_type(items, json_type_array) ?
-	    json_object_array_length(items) : 0;
+	n = ku_json_len(items);
 	for (size_t i = 0; i < n; i++) {
 		json_object *ev = json_object_array_get_idx(items, i);
 		const char *at = ku_json_str(ev, "lastTimestamp");
@@ -257,8 +256,7 @@ ku_describe_pods(struct ku_kube *k, const char *selector, char **seen)
 	ku_buf_init(&b, 4096);
 	ku_buf_adds(&b, *seen ? *seen : "");
 	items = ku_json_get(list, "items");
-	n = items && json_object_is_type(items, json_type_array) ?
-	    json_object_array_length(items) : 0;
+	n = ku_json_len(items);
 	if (n == 0)
 		ku_buf_adds(&b, _("; no pods"));
 	for (size_t i = 0; i < n && i < 5; i++) {
@@ -535,9 +533,7 @@ ku_api_check_pod(struct ku_task *t)
 		json_object *items = ku_json_get(list, "items");
 		bool listed = false;
 
-		for (size_t i = 0; items && json_object_is_type(items,
-		    json_type_array) && i < json_object_array_length(items);
-		    i++)
+		for (size_t i = 0; i < ku_json_len(items); i++)
 			listed |= ku_streq(ku_json_str(
 			    json_object_array_get_idx(items, i),
 			    "metadata.name"), "kubeup-check-api");
@@ -786,8 +782,7 @@ static bool
 ku_owned_by(json_object *obj, const char *kind, const char *name)
 {
 	json_object *refs = ku_json_get(obj, "metadata.ownerReferences");
-	size_t n = refs && json_object_is_type(refs, json_type_array) ?
-	    json_object_array_length(refs) : 0;
+	size_t n = ku_json_len(refs);
 
 	for (size_t i = 0; i < n; i++) {
 		json_object *r = json_object_array_get_idx(refs, i);
@@ -814,8 +809,7 @@ static int64_t
 ku_pod_restarts(json_object *pod)
 {
 	json_object *cs = ku_json_get(pod, "status.containerStatuses");
-	size_t n = cs && json_object_is_type(cs, json_type_array) ?
-	    json_object_array_length(cs) : 0;
+	size_t n = ku_json_len(cs);
 	int64_t sum = 0;
 
 	for (size_t i = 0; i < n; i++)
@@ -831,8 +825,7 @@ static char *
 ku_pod_last_exit(json_object *p)
 {
 	json_object *cs = ku_json_get(p, "status.containerStatuses");
-	size_t n = cs && json_object_is_type(cs, json_type_array) ?
-	    json_object_array_length(cs) : 0;
+	size_t n = ku_json_len(cs);
 
 	for (size_t i = 0; i < n; i++) {
 		json_object *c = json_object_array_get_idx(cs, i);
@@ -875,8 +868,7 @@ ku_ds_current_hash(struct ku_kube *k, const struct ku_ds_pod *w,
 	free(e_sel);
 	free(path);
 	items = ku_json_get(list, "items");
-	n = items && json_object_is_type(items, json_type_array) ?
-	    json_object_array_length(items) : 0;
+	n = ku_json_len(items);
 	for (size_t i = 0; i < n; i++) {
 		json_object *cr = json_object_array_get_idx(items, i);
 		int64_t rev = ku_json_int(cr, "revision", -1);
@@ -941,8 +933,7 @@ ku_ds_pod_cond(struct ku_kube *k, void *arg, bool *met, char **seen,
 		return rc;
 	}
 	items = ku_json_get(list, "items");
-	n = items && json_object_is_type(items, json_type_array) ?
-	    json_object_array_length(items) : 0;
+	n = ku_json_len(items);
 	for (size_t i = 0; i < n && !*met; i++) {
 		json_object *p = json_object_array_get_idx(items, i);
 		const char *ph = ku_json_str(p,
@@ -1368,8 +1359,7 @@ ku_api_check_pod_network(struct ku_task *t)
 	ku_buf_init(&script, 0);
 	ku_reach_script(&script);
 	items = ku_json_get(list, "items");
-	n = items && json_object_is_type(items, json_type_array) ?
-	    json_object_array_length(items) : 0;
+	n = ku_json_len(items);
 	for (size_t i = 0; i < n; i++) {
 		json_object *p = json_object_array_get_idx(items, i);
 		const char *node = ku_json_str(p, "spec.nodeName");
