@@ -21,8 +21,15 @@ struct wz_job {
 	size_t index;
 	char *name, *address, *user, *key, *known_hosts;
 	int port, timeout;
+	/* the jump host, when the answers name one */
+	bool has_jump;
+	char *j_address, *j_user, *j_key;
+	int j_port;
 	bool accept;
 	char *fingerprint;   /* the one accepted: only it is recorded */
+	/* sudo, tried with a harmless command once logged in */
+	bool sudo;
+	char *sudo_password; /* NULL: none; wiped when done */
 	pthread_t thread;
 	bool started;
 };
@@ -39,18 +46,45 @@ wz_check_thread(void *arg)
 		.host_key_policy = j->accept ? KU_HOSTKEY_ACCEPT_NEW :
 		    KU_HOSTKEY_STRICT,
 		.accept_fingerprint = j->fingerprint,
+		.sudo = j->sudo,
+		.sudo_password = j->sudo_password,
 		.connect_timeout = j->timeout,
+	};
+	struct ku_ssh_endpoint jump = {
+		.name = "jump host", .address = j->j_address,
+		.port = j->j_port, .user = j->j_user, .key_file = j->j_key,
 	};
 	struct ku_ssh_conn *conn = NULL;
 	struct wz_msg *m = xcalloc(1, sizeof *m);
 	char *err = NULL;
-	ku_rc rc = ku_ssh_connect(&o, &conn, &err);
+	ku_rc rc;
+
+	/* through the jump host, as the install will connect */
+	if (j->has_jump)
+		o.jump = &jump;
+	rc = ku_ssh_connect(&o, &conn, &err);
 
 	m->kind = WM_CHECK;
 	m->index = j->index;
+	if (rc == KU_OK && j->sudo) {
+		/* the password (or sudo without one) works, before the
+		 * install needs it */
+		struct ku_exec_result res;
+
+		ku_exec_result_init(&res);
+		rc = ku_ssh_exec(conn, "true", KU_SSH_PRIVILEGED, j->timeout,
+		    &res, &err);
+		if (rc == KU_OK && res.exit_status != 0) {
+			rc = KU_ERR_AUTH;
+			err = xasprintf(_("%s: sudo true exited with status %d"),
+			    j->name, res.exit_status);
+		}
+		ku_exec_result_free(&res);
+	}
+	if (conn != NULL)
+		ku_ssh_close(conn);
 	if (rc == KU_OK) {
 		m->check_state = WC_OK;
-		ku_ssh_close(conn);
 	} else if (rc == KU_ERR_HOSTKEY_UNKNOWN && !j->accept && err &&
 	    strstr(err, "SHA256:")) {
 		/* (once accepted, another key is a failure, not a question) */
@@ -80,6 +114,13 @@ wz_job_free(struct wz_job *j)
 	free(j->key);
 	free(j->known_hosts);
 	free(j->fingerprint);
+	free(j->j_address);
+	free(j->j_user);
+	free(j->j_key);
+	if (j->sudo_password != NULL) {
+		explicit_bzero(j->sudo_password, strlen(j->sudo_password));
+		free(j->sudo_password);
+	}
 	memset(j, 0, sizeof *j);
 }
 
@@ -115,6 +156,7 @@ wz_job_start(struct wz *w, struct wz_job *j, size_t i, bool accept)
 	 * the machine presents on the next connection. */
 	const char *fp = accept ? w->checks[i].fingerprint : NULL;
 	const struct ku_machine *m = ku_spec_machine(w->spec, i);
+	char *pw_err = NULL;
 
 	j->w = w;
 	j->index = i;
@@ -125,7 +167,25 @@ wz_job_start(struct wz *w, struct wz_job *j, size_t i, bool accept)
 	j->known_hosts = xstrdup(w->spec->ssh.known_hosts);
 	j->port = m->port;
 	j->timeout = w->spec->ssh.connect_timeout;
+	if (w->spec->ssh.jump != NULL) {
+		const struct ku_jump_host *jh = w->spec->ssh.jump;
+
+		j->has_jump = true;
+		j->j_address = xstrdup(jh->address ? jh->address : "");
+		j->j_user = jh->user ? xstrdup(jh->user) : NULL;
+		j->j_key = jh->key_file ? xstrdup(jh->key_file) : NULL;
+		j->j_port = jh->port;
+	}
 	j->accept = accept && fp != NULL;
+	j->sudo = m->sudo && !ku_streq(m->user ? m->user : w->spec->ssh.user,
+	    "root");
+	if (j->sudo && ku_spec_sudo_password(w->spec, &j->sudo_password,
+	    &pw_err) != KU_OK) {
+		/* the answers name a file or variable that is not there */
+		w->checks[i].state = WC_FAILED;
+		w->checks[i].message = pw_err;
+		return;
+	}
 	j->fingerprint = fp ? xstrdup(fp) : NULL;
 	w->checks[i].state = WC_RUNNING;
 	w->checks_running++;

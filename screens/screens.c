@@ -403,6 +403,11 @@ wz_machines_init(struct wz *w)
 	it = wz_form_add(&w->form, WI_TOGGLE, _("Use sudo (the user is not "
 	    "root)"), "provider.ssh.sudo");
 	it->on = s->ssh.sudo;
+	/* kept in memory only: answers.conf names a file or a variable */
+	it = wz_form_add(&w->form, WI_TEXT, _("Sudo password (empty: none, "
+	    "or the answers' file)"), "wizard.sudo_password");
+	it->field.secret = true;
+	ku_field_set(&it->field, s->ssh.sudo_password);
 	wz_form_text(&w->form, _("known_hosts file"), "provider.ssh.known_hosts",
 	    s->ssh.known_hosts);
 	wz_policy_choices[0] = _("strict: only keys already known");
@@ -461,6 +466,8 @@ wz_machines_leave(struct wz *w)
 	s->ssh.key_file = *key ? ku_path_expand(key, NULL) : NULL;
 	if ((it = wz_form_find(&w->form, "provider.ssh.sudo")))
 		s->ssh.sudo = it->on;
+	if ((it = wz_form_find(&w->form, "wizard.sudo_password")))
+		ku_spec_set_sudo_password(s, it->field.text);
 	free(s->ssh.known_hosts);
 	s->ssh.known_hosts = ku_path_expand(wz_text(w,
 	    "provider.ssh.known_hosts"), NULL);
@@ -812,11 +819,15 @@ const struct wz_screen wz_screens[WZ__COUNT] = {
 		.help = N_("The user, port, key and sudo apply to every "
 		    "machine. Each machine has a name (a DNS-1123 label, the "
 		    "node's name in the cluster) and an IPv4 or IPv6 address. "
-		    "Check connections logs in to every machine at once and "
-		    "shows each result; an unknown host key's SHA-256 "
-		    "fingerprint is shown to accept or refuse. Compare it with "
-		    "ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on the "
-		    "machine."),
+		    "A sudo password typed here is kept in memory only, never "
+		    "saved: for a --batch run later, name a file in "
+		    "answers.conf (provider.ssh.sudo_password_file). "
+		    "Check connections logs in to every machine at once "
+		    "(through the jump host, when there is one; with sudo on, "
+		    "it also runs sudo true) and shows each result; an unknown "
+		    "host key's SHA-256 fingerprint is shown to accept or "
+		    "refuse. Compare it with ssh-keygen -lf "
+		    "/etc/ssh/ssh_host_ed25519_key.pub on the machine."),
 		.init = wz_machines_init, .draw = wz_machines_draw,
 		.key = wz_machines_key, .leave = wz_machines_leave,
 	},

@@ -8,10 +8,14 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
+#include "i18n.h"
 #include "spec.h"
 #include "util.h"
 #include "versions.h"
@@ -184,6 +188,7 @@ ku_spec_free(struct ku_spec *s)
 	free(s->ssh.key_file);
 	free(s->ssh.sudo_password_file);
 	free(s->ssh.sudo_password_env);
+	ku_spec_set_sudo_password(s, NULL);
 	free(s->ssh.known_hosts);
 	jump_free(s->ssh.jump);
 
@@ -225,6 +230,7 @@ ku_spec_dup(const struct ku_spec *from)
 	s->ssh.key_file = dup_or_null(from->ssh.key_file);
 	s->ssh.sudo_password_file = dup_or_null(from->ssh.sudo_password_file);
 	s->ssh.sudo_password_env = dup_or_null(from->ssh.sudo_password_env);
+	s->ssh.sudo_password = dup_or_null(from->ssh.sudo_password);
 	s->ssh.known_hosts = dup_or_null(from->ssh.known_hosts);
 	s->ssh.jump = NULL;
 	if (from->ssh.jump) {
@@ -269,4 +275,51 @@ ku_spec_machine(const struct ku_spec *spec, size_t i)
 	if (i - 1 < spec->n_nodes)
 		return &spec->nodes[i - 1];
 	return NULL;
+}
+
+void
+ku_spec_set_sudo_password(struct ku_spec *s, const char *pw)
+{
+	if (s->ssh.sudo_password != NULL) {
+		OPENSSL_cleanse(s->ssh.sudo_password,
+		    strlen(s->ssh.sudo_password));
+		free(s->ssh.sudo_password);
+	}
+	s->ssh.sudo_password = pw != NULL && pw[0] ? xstrdup(pw) : NULL;
+}
+
+ku_rc
+ku_spec_sudo_password(const struct ku_spec *spec, char **out, char **err)
+{
+	const struct ku_ssh *ssh = &spec->ssh;
+	struct ku_buf b;
+	char *pw;
+
+	*out = NULL;
+	if (ssh->sudo_password && ssh->sudo_password[0]) {
+		*out = xstrdup(ssh->sudo_password);   /* typed in the wizard */
+	} else if (ssh->sudo_password_env && ssh->sudo_password_env[0]) {
+		const char *v = getenv(ssh->sudo_password_env);
+
+		if (v == NULL || v[0] == '\0') {
+			*err = xasprintf(_("provider.ssh.sudo_password_env: the "
+			    "environment variable %s is not set"),
+			    ssh->sudo_password_env);
+			return KU_ERR_INVALID;
+		}
+		*out = xstrdup(v);
+	} else if (ssh->sudo_password_file && ssh->sudo_password_file[0]) {
+		ku_buf_init(&b, 4096);
+		if (ku_read_file(ssh->sudo_password_file, 4096, &b) != KU_OK) {
+			*err = xasprintf(_("provider.ssh.sudo_password_file: "
+			    "%s: cannot read: %s"), ssh->sudo_password_file,
+			    strerror(errno));
+			ku_buf_free(&b);
+			return KU_ERR_IO;
+		}
+		pw = ku_buf_steal(&b);
+		pw[strcspn(pw, "\r\n")] = '\0';
+		*out = pw;
+	}
+	return KU_OK;
 }

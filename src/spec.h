@@ -54,6 +54,10 @@ struct ku_ssh {
 	bool sudo;                  /* default false */
 	char *sudo_password_file;   /* batch: read once, never logged */
 	char *sudo_password_env;    /* batch: name of an environment variable */
+	/* The wizard's, typed in: held in memory only (no answers key, so
+	 * never written, compared or logged), wiped when freed. It comes
+	 * before the file and the variable. */
+	char *sudo_password;
 	char *known_hosts;          /* default ~/.ssh/known_hosts */
 	enum ku_hostkey_policy host_key_policy; /* default strict */
 	int connect_timeout;        /* seconds, default 10 */
@@ -145,6 +149,15 @@ char *ku_diag_format(const struct ku_diag *d);
 struct ku_spec *ku_spec_new(void);
 void ku_spec_free(struct ku_spec *spec);
 struct ku_spec *ku_spec_dup(const struct ku_spec *spec);
+/* Replaces the typed-in sudo password (NULL or "": none), wiping the old
+ * one. */
+void ku_spec_set_sudo_password(struct ku_spec *spec, const char *pw);
+/* The sudo password (caller frees, and should wipe): the one typed in,
+ * else the environment variable's, else the file's first line; NULL
+ * when none is named. An unset variable or unreadable file is an error
+ * naming its key. */
+ku_rc ku_spec_sudo_password(const struct ku_spec *spec, char **out,
+    char **err);
 
 /* Every semantic check (the same ones reading applies after parsing).
  * Returns KU_OK or KU_ERR_ANSWERS with every problem in diags. */

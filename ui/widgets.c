@@ -16,6 +16,8 @@
 void
 ku_field_set(struct ku_field *f, const char *text)
 {
+	if (f->text && f->secret)
+		explicit_bzero(f->text, strlen(f->text));
 	free(f->text);
 	f->text = xstrdup(text ? text : "");
 	f->cursor = strlen(f->text);
@@ -26,7 +28,7 @@ void
 ku_field_free(struct ku_field *f)
 {
 	if (f->text && f->secret)
-		memset(f->text, 0, strlen(f->text));
+		explicit_bzero(f->text, strlen(f->text));
 	free(f->text);
 	f->text = NULL;
 }
@@ -102,7 +104,17 @@ ku_field_key(struct ku_field *f, const struct ku_key *k, enum ku_act act)
 	n = wcrtomb(buf, (wchar_t)k->ch, &st);
 	if (n == (size_t)-1 || len + n > max)
 		return true;   /* taken, and refused */
-	f->text = xrealloc(f->text, len + n + 1);
+	if (f->secret) {
+		/* a copy, so that the old buffer can be wiped */
+		char *t = xmalloc(len + n + 1);
+
+		memcpy(t, f->text, len + 1);
+		explicit_bzero(f->text, len);
+		free(f->text);
+		f->text = t;
+	} else {
+		f->text = xrealloc(f->text, len + n + 1);
+	}
 	memmove(f->text + f->cursor + n, f->text + f->cursor,
 	    len - f->cursor + 1);
 	memcpy(f->text + f->cursor, buf, n);

@@ -96,44 +96,6 @@ ku_facts_free(struct ku_facts *f)
 	memset(f, 0, sizeof *f);
 }
 
-/* The sudo password, read once: never logged (registered as a secret),
- * never in the journal, never on a command line. */
-static ku_rc
-ku_read_sudo_password(const struct ku_spec *spec, struct ku_log *log,
-    char **out, char **err)
-{
-	const struct ku_ssh *ssh = &spec->ssh;
-	struct ku_buf b;
-	char *pw;
-
-	*out = NULL;
-	if (ssh->sudo_password_env && ssh->sudo_password_env[0]) {
-		const char *v = getenv(ssh->sudo_password_env);
-		if (v == NULL || v[0] == '\0') {
-			*err = xasprintf(_("provider.ssh.sudo_password_env: the "
-			    "environment variable %s is not set"),
-			    ssh->sudo_password_env);
-			return KU_ERR_INVALID;
-		}
-		*out = xstrdup(v);
-	} else if (ssh->sudo_password_file && ssh->sudo_password_file[0]) {
-		ku_buf_init(&b, 4096);
-		if (ku_read_file(ssh->sudo_password_file, 4096, &b) != KU_OK) {
-			*err = xasprintf(_("provider.ssh.sudo_password_file: "
-			    "%s: cannot read: %s"), ssh->sudo_password_file,
-			    strerror(errno));
-			ku_buf_free(&b);
-			return KU_ERR_IO;
-		}
-		pw = ku_buf_steal(&b);
-		pw[strcspn(pw, "\r\n")] = '\0';
-		*out = pw;
-	}
-	if (*out)
-		ku_log_add_secret(log, *out);
-	return KU_OK;
-}
-
 static ku_rc
 ku_ssh_open(const struct ku_spec *spec, const struct ku_provider_env *env,
     void **state, char **err)
@@ -150,7 +112,11 @@ ku_ssh_open(const struct ku_spec *spec, const struct ku_provider_env *env,
 	for (size_t i = 0; i < st->n; i++)
 		pthread_mutex_init(&st->slots[i].lock, NULL);
 	pthread_mutex_init(&st->lock, NULL);
-	rc = ku_read_sudo_password(spec, env->log, &st->sudo_password, err);
+	/* read once: registered as a secret, never in the journal or on a
+	 * command line */
+	rc = ku_spec_sudo_password(spec, &st->sudo_password, err);
+	if (rc == KU_OK && st->sudo_password != NULL)
+		ku_log_add_secret(env->log, st->sudo_password);
 	if (rc != KU_OK) {
 		*state = st;
 		return rc;
