@@ -2,9 +2,14 @@
 # wizard-cpu.sh [N]: the CPU the wizard uses (user + system, every thread,
 # from /proc/PID/stat), idle for 30 s on its first screen, then (as root,
 # with N simulated machines, default 50) during an install from the
-# confirmation until phase 2 stops it (phase 1 is the only real one), and
-# idle again while it waits for the operator's decision. Run from the build
-# folder: tests/bench/wizard-cpu.sh 50
+# confirmation until the first substep that needs a real cluster's API
+# fails (these machines run no Kubernetes: phases 1, 2 and the machine
+# side of 3 run), and idle again while it waits for the operator's
+# decision. It also counts what the wizard writes to its terminal over the
+# install (tmux pipe-pane): bytes per second, and the full-screen clears
+# (ESC [ 2 J, or ESC [ J from the top left), which are what makes a screen
+# flicker; a steady screen repaints only the cells that changed. Run from
+# the build folder: tests/bench/wizard-cpu.sh 50
 set -u
 N=${1:-50}
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,8 +32,9 @@ pid_of() { pgrep -P "$(tmx display-message -p -t t '#{pane_pid}')" | head -1; }
 measure() { # LABEL SECONDS
 	local pid=$(pid_of) a b
 	a=$(ticks "$pid"); sleep "$2"; b=$(ticks "$pid")
-	printf '%s: %d ticks in %d s = %.2f%% of one CPU\n' "$1" $((b - a)) "$2" \
-		"$(echo "100 * ($b - $a) / $hz / $2" | bc -l)"
+	awk -v l="$1" -v t=$((b - a)) -v s="$2" -v hz="$hz" \
+		'BEGIN { printf "%s: %d ticks in %d s = %.2f%% of one CPU\n", l, t, s, 100 * t / hz / s }'
+
 }
 export HOME=$tmp/home XDG_STATE_HOME=$tmp/state XDG_CACHE_HOME=$tmp/cache
 mkdir -p "$HOME"
@@ -41,7 +47,8 @@ tmx kill-server
 [ "$(id -u)" -eq 0 ] || { echo "not root: no install measured"; exit 0; }
 timeout 600 "$sim" up "$N" --dir "$tmp/rig" --id auto >/dev/null || exit 1
 timeout 60 "$sim" mirror up --dir "$tmp/rig" >/dev/null || exit 1
-sed -i 's/retries = 2;/retries = 0;/' "$tmp/rig/answers.conf"
+sed -i -e 's/retries = 2;/retries = 0;/' \
+    -e 's/on_failure = "abort"; };/on_failure = "abort"; wait_timeout = 5; };/' "$tmp/rig/answers.conf"
 for m in $(cut -f1 "$tmp/rig/machines.tsv"); do   # see tests/tui/try.sh
 	timeout 30 "$sim" exec --dir "$tmp/rig" "$m" sh -c 'for p in ctr containerd; do cmp -s /usr/lib/kubeup-sim/bin/$p /usr/bin/$p || cp /usr/lib/kubeup-sim/bin/$p /usr/bin/$p; done' >/dev/null 2>&1 &
 done
@@ -57,9 +64,16 @@ tmx send-keys -t t Tab Tab Tab Tab Tab Enter; wait_for "Metrics" 10
 tmx send-keys -t t Tab Tab Tab Enter; wait_for "step 7 of 7" 10
 tmx send-keys -t t Enter; wait_for "Start the install?" 10
 pid=$(pid_of); a=$(ticks "$pid"); t0=$(date +%s.%N)
+: >"$tmp/screen.raw"
+tmx pipe-pane -o -t t "cat >> $tmp/screen.raw"
 tmx send-keys -t t i
-wait_for "implemented yet" 3600
+wait_for "< Retry >" 3600
 b=$(ticks "$pid"); t1=$(date +%s.%N)
-printf 'install on %d machines, phase 1 to the phase 2 pause: %d ticks in %.0f s = %.2f%% of one CPU (engine, SSH and screen together)\n' \
-	"$N" $((b - a)) "$(echo "$t1 - $t0" | bc -l)" "$(echo "100 * ($b - $a) / $hz / ($t1 - $t0)" | bc -l)"
+tmx pipe-pane -t t
+awk -v n="$N" -v t=$((b - a)) -v hz="$hz" -v t0="$t0" -v t1="$t1" \
+	'BEGIN { printf "install on %d machines, to the first substep that needs the API: %d ticks in %.0f s = %.2f%% of one CPU (engine, SSH and screen together)\n", n, t, t1 - t0, 100 * t / hz / (t1 - t0) }'
+bytes=$(wc -c <"$tmp/screen.raw")
+clears=$(LC_ALL=C grep -ao $'\e\\[2J\\|\e\\[H\e\\[J\\|\e\\[1;1H\e\\[J' "$tmp/screen.raw" | wc -l)
+awk -v b="$bytes" -v c="$clears" -v t0="$t0" -v t1="$t1" \
+	'BEGIN { printf "terminal output over the install: %d bytes, %.1f KiB/s; full-screen clears: %d\n", b, b / 1024 / (t1 - t0), c }'
 measure "waiting for the decision" 30
