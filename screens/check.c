@@ -83,6 +83,8 @@ wz_check_thread(void *arg)
 	}
 	if (conn != NULL)
 		ku_ssh_close(conn);
+	if (j->sudo_password != NULL)   /* ku_ssh_close wiped its own copy */
+		explicit_bzero(j->sudo_password, strlen(j->sudo_password));
 	if (rc == KU_OK) {
 		m->check_state = WC_OK;
 	} else if (rc == KU_ERR_HOSTKEY_UNKNOWN && !j->accept && err &&
@@ -158,6 +160,15 @@ wz_job_start(struct wz *w, struct wz_job *j, size_t i, bool accept)
 	const struct ku_machine *m = ku_spec_machine(w->spec, i);
 	char *pw_err = NULL;
 
+	if (m == NULL) {
+		/* the machine list changed (fewer nodes, or answers resumed)
+		 * since the check began */
+		free(w->checks[i].message);
+		w->checks[i].state = WC_FAILED;
+		w->checks[i].message = xstrdup(_("the machine list changed: "
+		    "check the connections again"));
+		return;
+	}
 	j->w = w;
 	j->index = i;
 	j->name = xstrdup(m->name ? m->name : "?");
@@ -183,6 +194,7 @@ wz_job_start(struct wz *w, struct wz_job *j, size_t i, bool accept)
 	    &pw_err) != KU_OK) {
 		/* the answers name a file or variable that is not there */
 		w->checks[i].state = WC_FAILED;
+		free(w->checks[i].message);
 		w->checks[i].message = pw_err;
 		return;
 	}
@@ -193,6 +205,7 @@ wz_job_start(struct wz *w, struct wz_job *j, size_t i, bool accept)
 		j->started = true;
 	} else {
 		w->checks[i].state = WC_FAILED;
+		free(w->checks[i].message);
 		w->checks[i].message = xstrdup(_("cannot start a thread"));
 		w->checks_running--;
 	}
@@ -310,6 +323,10 @@ wz_checks_message(struct wz *w, struct wz_msg *m)
 	m->message = m->fingerprint = NULL;
 	if (w->checks_running > 0)
 		w->checks_running--;
+	/* the results are the machines screen's: elsewhere (the operator
+	 * went back and may have changed the list) no dialog opens */
+	if (w->screen != WZ_MACHINES)
+		return;
 	if (w->dialog.open && w->dialog.id == DLG_CHECKS)
 		wz_checks_dialog(w);
 	if (w->checks_running == 0 && (!w->dialog.open ||

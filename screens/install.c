@@ -79,10 +79,15 @@ static enum ku_decision
 wz_fe_decide(void *ud, const struct ku_pause *pause)
 {
 	struct wz *w = ud;
-	struct wz_msg *m = xcalloc(1, sizeof *m);
+	struct wz_msg *m;
 	int d;
 
 	pthread_mutex_lock(&w->lock);
+	if (w->abandon) {
+		pthread_mutex_unlock(&w->lock);
+		return KU_DECIDE_ABORT;
+	}
+	m = xcalloc(1, sizeof *m);
 	w->decision = -1;
 	free(w->pause_phase);
 	free(w->pause_step);
@@ -101,9 +106,9 @@ wz_fe_decide(void *ud, const struct ku_pause *pause)
 	wz_post(w, m);
 
 	pthread_mutex_lock(&w->lock);
-	while (w->decision < 0)
+	while (w->decision < 0 && !w->abandon)
 		pthread_cond_wait(&w->cond, &w->lock);
-	d = w->decision;
+	d = w->decision < 0 ? (int)KU_DECIDE_ABORT : w->decision;
 	w->deciding = false;
 	pthread_mutex_unlock(&w->lock);
 	return (enum ku_decision)d;
@@ -420,6 +425,10 @@ wz_install_stop(struct wz *w)
 	if (!w->running)
 		return;
 	w->stopping = true;
+	pthread_mutex_lock(&w->lock);
+	w->abandon = true;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
 	ku_run_cancel(w->run);
 	wz_answer(w, KU_DECIDE_ABORT);
 	if (w->dialog.open && w->dialog.id == DLG_DECIDE)
@@ -517,7 +526,10 @@ wz_apply_event(struct wz *w, const struct wz_msg *m)
 		}
 		if (m->state == KU_STATE_RUNNING && st->start_ms == 0)
 			st->start_ms = ku_now_ms();
-		if (m->state == KU_STATE_RUNNING && w->sel_follow)
+		/* the log viewer keeps the substep it was opened on: its
+		 * header and its t/a keys name that one */
+		if (m->state == KU_STATE_RUNNING && w->sel_follow &&
+		    w->screen != WZ_LOG)
 			wz_select(w, pi, si);
 		if (wz_step_state(st) == KU_STATE_DONE ||
 		    wz_step_state(st) == KU_STATE_SKIPPED)
@@ -618,7 +630,10 @@ wz_drain(struct wz *w)
 		case WM_PAUSE:
 			if (w->stopping)
 				wz_answer(w, KU_DECIDE_ABORT);
-			else if (w->screen != WZ_LOG)
+			else if (w->screen != WZ_LOG && !w->dialog.open)
+				/* never over another question (Stop's 's' is
+				 * the decision's Skip): the screen says a
+				 * decision waits, Enter opens it */
 				wz_open_decision(w);
 			break;
 		case WM_END:

@@ -1150,6 +1150,9 @@ ku_wizard_main(const struct ku_wizard_opts *opts)
 	free(errlog);
 	wz_go(&w, WZ_WELCOME);
 	ku_ui_run(&app);
+	/* the connection checks' threads post to the queue that cleanup
+	 * takes down: they end first */
+	wz_checks_free(&w);
 	wz_install_cleanup(&w);
 	ku_ui_end();
 
@@ -1169,7 +1172,6 @@ ku_wizard_main(const struct ku_wizard_opts *opts)
 			w.exit_status = w.run_rc == KU_ERR_INTERRUPTED ? 3 : 1;
 		ku_run_close(w.run);
 	}
-	wz_checks_free(&w);
 	wz_form_free(&w.form);
 	ku_dialog_close(&w.dialog);
 	ku_pager_free(&w.pager);

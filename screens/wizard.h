@@ -165,6 +165,10 @@ struct wz {
 	struct ku_run *run;
 	bool running;              /* the engine thread runs */
 	bool stopping;             /* the operator asked to stop */
+	/* under lock: the run is being stopped, so any decision the engine
+	 * asks for from now on is abort, answered at once (the screen may
+	 * be gone) */
+	bool abandon;
 	pthread_t engine_thread;
 	ku_rc run_rc;
 	struct ku_strv skipped, failed;

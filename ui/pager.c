@@ -97,7 +97,8 @@ ku_pager_to_end(struct ku_pager *p)
 		used += n ? n : 1;
 		i--;
 	}
-	p->top = i;
+	/* a last line taller than the pane: its start, not nothing */
+	p->top = i == p->n_shown && i > 0 ? i - 1 : i;
 }
 
 void
@@ -113,6 +114,11 @@ ku_pager_add(struct ku_pager *p, const char *text, size_t len,
 			free(p->v[i].text);
 		memmove(p->v, p->v + drop, (p->n - drop) * sizeof *p->v);
 		p->n -= drop;
+		/* the line at the top keeps its place: refilter reads it
+		 * from shown[top], renumbered like the lines */
+		if (p->top < p->n_shown)
+			p->shown[p->top] = p->shown[p->top] >= drop ?
+			    p->shown[p->top] - drop : 0;
 		ku_pager_refilter(p);
 	}
 	if (p->n == p->cap) {

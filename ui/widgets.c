@@ -85,6 +85,10 @@ ku_field_key(struct ku_field *f, const struct ku_key *k, enum ku_act act)
 			size_t p = ku_prev_char(f->text, f->cursor);
 			memmove(f->text + p, f->text + f->cursor,
 			    len - f->cursor + 1);
+			/* what moved down leaves its old tail past the NUL */
+			if (f->secret)
+				explicit_bzero(f->text + len + 1 -
+				    (f->cursor - p), f->cursor - p);
 			f->cursor = p;
 		}
 		return true;
@@ -93,6 +97,9 @@ ku_field_key(struct ku_field *f, const struct ku_key *k, enum ku_act act)
 			size_t nx = ku_next_char(f->text, f->cursor);
 			memmove(f->text + f->cursor, f->text + nx,
 			    len - nx + 1);
+			if (f->secret)
+				explicit_bzero(f->text + len + 1 -
+				    (nx - f->cursor), nx - f->cursor);
 		}
 		return true;
 	default:

@@ -186,6 +186,46 @@ test_pager_bound(void **state)
 	assert_true(p.n <= 100);
 	assert_int_equal(p.n_shown, p.n);
 	ku_pager_free(&p);
+
+	/* Not following, the line at the top stays there when the oldest
+	 * lines are dropped. */
+	ku_pager_init(&p);
+	p.max_lines = 100;
+	p.rows = 5;
+	for (int i = 0; i < 100; i++) {
+		char line[32];
+
+		snprintf(line, sizeof line, "line %d", i);
+		ku_pager_add(&p, line, strlen(line), KU_L_PLAIN, 0);
+	}
+	p.follow = false;
+	p.top = 50;
+	ku_pager_add(&p, "one more", 8, KU_L_PLAIN, 0);
+	assert_string_equal(p.v[p.shown[p.top]].text, "line 50");
+	ku_pager_free(&p);
+}
+
+/* Following, a last line that wraps to more rows than the pane has is
+ * shown from its start, never an empty pane. */
+static void
+test_pager_long_line(void **state)
+{
+	struct ku_pager p;
+	char *line = xmalloc(1001);
+
+	(void)state;
+	memset(line, 'x', 1000);
+	line[1000] = '\0';
+	ku_pager_init(&p);
+	p.rows = 3;
+	p.cols = 40;
+	ku_pager_add(&p, "short", 5, KU_L_PLAIN, 0);
+	ku_pager_add(&p, line, 1000, KU_L_PLAIN, 0);
+	assert_true(p.follow);
+	assert_int_equal(p.n_shown, 2);
+	assert_int_equal(p.top, 1);
+	free(line);
+	ku_pager_free(&p);
 }
 
 int
@@ -197,6 +237,7 @@ main(void)
 		cmocka_unit_test(test_field),
 		cmocka_unit_test(test_pager),
 		cmocka_unit_test(test_pager_bound),
+		cmocka_unit_test(test_pager_long_line),
 	};
 
 	setlocale(LC_ALL, "C.UTF-8");
