@@ -1062,6 +1062,14 @@ wz_stop(void *ud, int sig)
 	return KU_UI_QUIT;
 }
 
+static const struct ku_dialog *
+wz_question(void *ud)
+{
+	struct wz *w = ud;
+
+	return w->dialog.open ? &w->dialog : NULL;
+}
+
 static int
 wz_tick(void *ud)
 {
@@ -1096,6 +1104,7 @@ ku_wizard_main(const struct ku_wizard_opts *opts)
 	struct ku_ui_app app = {
 		.key = wz_key, .wake = wz_wake, .fd_ready = wz_fd_ready,
 		.draw = wz_draw, .stop = wz_stop, .tick_ms = wz_tick,
+		.question = wz_question,
 	};
 	char *err = NULL, *errlog, *base;
 	const char *xdg = getenv("XDG_STATE_HOME");

@@ -337,25 +337,64 @@ ku_ui_resize(void)
 		resize_term(ws.ws_row, ws.ws_col);
 }
 
+static const struct ku_dialog *
+ku_ui_question(const struct ku_ui_app *app)
+{
+	const struct ku_dialog *d = app->question ? app->question(app->ud) :
+	    NULL;
+
+	return d && d->open ? d : NULL;
+}
+
+/* Below the minimum size: what is wrong, and the open question (if any)
+ * in plain lines, its buttons with their keys; the lines that do not fit
+ * are cut at the bottom. */
+static void
+ku_ui_paint_small(const struct ku_ui_app *app)
+{
+	const struct ku_dialog *d = ku_ui_question(app);
+	struct ku_strv wrapped = { 0 };
+	int width = COLS > 2 ? COLS - 2 : 1, top;
+	char *msg = xasprintf(_("The terminal is %dx%d; the installer needs "
+	    "at least %dx%d. Make it larger (q quits)."), COLS, LINES,
+	    KU_UI_MIN_COLS, KU_UI_MIN_ROWS);
+
+	ku_ui_wrap(msg, width, &wrapped);
+	free(msg);
+	if (d) {
+		struct ku_buf b;
+		ku_buf_init(&b, 0);
+		ku_buf_printf(&b, "\n%s: %s\n", d->title, d->text);
+		for (size_t i = 0; i < d->n_buttons; i++) {
+			char hot[8] = "";
+			if (d->hot[i] && d->hot[i] < 128)
+				snprintf(hot, sizeof hot, " (%c)",
+				    (char)d->hot[i]);
+			ku_buf_printf(&b, "%s%s%s%s%s", i ? "  " : "",
+			    i == d->sel ? "[" : "<", d->labels[i], hot,
+			    i == d->sel ? "]" : ">");
+		}
+		ku_ui_wrap(b.data, width, &wrapped);
+		ku_buf_free(&b);
+	}
+	top = LINES / 2 - 1 - (d ? (int)wrapped.n / 2 : 0);
+	if (top + (int)wrapped.n > LINES)
+		top = LINES - (int)wrapped.n;
+	if (top < 0)
+		top = 0;
+	for (size_t i = 0; i < wrapped.n && top + (int)i < LINES; i++)
+		ku_ui_put(top + (int)i, 1, COLS - 2, 0, wrapped.v[i]);
+	ku_strv_free(&wrapped);
+}
+
 static void
 ku_ui_paint(const struct ku_ui_app *app)
 {
 	erase();
-	if (LINES < KU_UI_MIN_ROWS || COLS < KU_UI_MIN_COLS) {
-		char *msg = xasprintf(_("The terminal is %dx%d; the installer "
-		    "needs at least %dx%d. Make it larger (q quits)."), COLS,
-		    LINES, KU_UI_MIN_COLS, KU_UI_MIN_ROWS);
-		struct ku_strv wrapped = { 0 };
-		ku_ui_wrap(msg, COLS > 2 ? COLS - 2 : 1, &wrapped);
-		for (size_t i = 0; i < wrapped.n && (int)i < LINES; i++)
-			ku_ui_put(LINES / 2 - 1 + (int)i < 0 ? 0 :
-			    LINES / 2 - 1 + (int)i, 1, COLS - 2, 0,
-			    wrapped.v[i]);
-		ku_strv_free(&wrapped);
-		free(msg);
-	} else {
+	if (ku_ui_too_small())
+		ku_ui_paint_small(app);
+	else
 		app->draw(app->ud);
-	}
 	wnoutrefresh(stdscr);
 	doupdate();
 }
@@ -431,15 +470,23 @@ ku_ui_run(const struct ku_ui_app *app)
 					flags |= KU_UI_REDRAW;
 					continue;
 				}
-				if (ku_ui_too_small() &&
-				    (k.ch == 'q' || k.ch == 3)) {
+				/* too small: q or Ctrl-C asks as they do
+				 * on a normal screen, and the question's
+				 * own keys answer it; nothing else acts on
+				 * a screen the operator cannot see */
+				if (ku_ui_too_small() && k.ch == 3) {
 					if (app->stop)
 						flags |= app->stop(app->ud,
 						    SIGINT);
 					continue;
 				}
-				if (ku_ui_too_small())
+				if (ku_ui_too_small() &&
+				    !ku_ui_question(app)) {
+					if (k.ch == 'q' && app->stop)
+						flags |= app->stop(app->ud,
+						    SIGINT);
 					continue;
+				}
 				flags |= app->key(app->ud, &k);
 			}
 		}

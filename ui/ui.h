@@ -133,6 +133,8 @@ enum {
 	KU_UI_QUIT = 2,
 };
 
+struct ku_dialog;
+
 struct ku_ui_app {
 	/* Keys, one at a time: returns KU_UI_* flags. */
 	int (*key)(void *ud, const struct ku_key *k);
@@ -147,6 +149,10 @@ struct ku_ui_app {
 	/* > 0: redraw every so many ms while it returns so (a spinner);
 	 * 0: sleep until a key or a wake. */
 	int (*tick_ms)(void *ud);
+	/* The question the screen asks now (an open dialog), or NULL. A
+	 * terminal below the minimum size shows it in plain lines and passes
+	 * the keys on, so that it can still be answered. */
+	const struct ku_dialog *(*question)(void *ud);
 	void *ud;
 };
 
