@@ -8,8 +8,9 @@
 # decision. It also counts what the wizard writes to its terminal over the
 # install (tmux pipe-pane): bytes per second, and the full-screen clears
 # (ESC [ 2 J, or ESC [ J from the top left), which are what makes a screen
-# flicker; a steady screen repaints only the cells that changed. Run from
-# the build folder: tests/bench/wizard-cpu.sh 50
+# flicker; a steady screen repaints only the cells that changed. A Ctrl-L
+# at the end is the count's control: it must find that one full repaint.
+# Run from the build folder: tests/bench/wizard-cpu.sh 50
 set -u
 N=${1:-50}
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -28,6 +29,8 @@ wait_for() { # TEXT SECONDS
 		sleep 0.1
 	done
 }
+# full-screen clears in what was written to the terminal
+clears() { LC_ALL=C grep -ao $'\e\\[2J\\|\e\\[H\e\\[J\\|\e\\[1;1H\e\\[J' "$1" | wc -l; }
 pid_of() { pgrep -P "$(tmx display-message -p -t t '#{pane_pid}')" | head -1; }
 measure() { # LABEL SECONDS
 	local pid=$(pid_of) a b
@@ -73,7 +76,16 @@ tmx pipe-pane -t t
 awk -v n="$N" -v t=$((b - a)) -v hz="$hz" -v t0="$t0" -v t1="$t1" \
 	'BEGIN { printf "install on %d machines, to the first substep that needs the API: %d ticks in %.0f s = %.2f%% of one CPU (engine, SSH and screen together)\n", n, t, t1 - t0, 100 * t / hz / (t1 - t0) }'
 bytes=$(wc -c <"$tmp/screen.raw")
-clears=$(LC_ALL=C grep -ao $'\e\\[2J\\|\e\\[H\e\\[J\\|\e\\[1;1H\e\\[J' "$tmp/screen.raw" | wc -l)
+clears=$(clears "$tmp/screen.raw")
 awk -v b="$bytes" -v c="$clears" -v t0="$t0" -v t1="$t1" \
 	'BEGIN { printf "terminal output over the install: %d bytes, %.1f KiB/s; full-screen clears: %d\n", b, b / 1024 / (t1 - t0), c }'
 measure "waiting for the decision" 30
+# the control: Ctrl-L repaints the whole screen, which the count must see
+: >"$tmp/redraw.raw"
+tmx pipe-pane -o -t t "cat >> $tmp/redraw.raw"
+tmx send-keys -t t C-l
+end=$(( $(date +%s) + 10 ))
+while [ "$(clears "$tmp/redraw.raw")" -eq 0 ] &&
+      [ "$(date +%s)" -lt "$end" ]; do sleep 0.1; done
+tmx pipe-pane -t t
+echo "control, one Ctrl-L: full-screen clears: $(clears "$tmp/redraw.raw"), $(wc -c <"$tmp/redraw.raw") bytes"
