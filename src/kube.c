@@ -1184,6 +1184,18 @@ ku_kube_condition(json_object *obj, const char *type, const char **reason,
 	return NULL;
 }
 
+char *
+ku_kube_exit_text(json_object *terminated)
+{
+	char *m = ku_str_last_line(ku_json_str(terminated, "message"));
+	char *r = xasprintf(_("status %" PRId64 "%s%.300s"),
+	    ku_json_int(terminated, "exitCode", -1), m ? ": " : "",
+	    m ? m : "");
+
+	free(m);
+	return r;
+}
+
 /* Why a pod's containers are not ready: the first waiting or terminated
  * container's reason and message, and a waiting one's last exit. */
 static void
@@ -1212,19 +1224,16 @@ ku_kube_pod_why(json_object *pod, struct ku_buf *b)
 					continue;
 				json_object *last = ku_json_get(c,
 				    "lastState.terminated");
-				char *lm = ku_str_last_line(ku_json_str(last,
-				    "message"));
 
 				ku_buf_printf(b, "; container %s: %s%s%s",
 				    ku_json_str(c, "name"), r ? r : "",
 				    m ? ": " : "", m ? m : "");
-				/* A crash loop's cause is in the last run. */
-				if (s == 0 && last != NULL)
+				if (s == 0 && last != NULL) {
+					char *t = ku_kube_exit_text(last);
 					ku_buf_printf(b, _("; it last exited "
-					    "with status %" PRId64 "%s%.300s"),
-					    ku_json_int(last, "exitCode", -1),
-					    lm ? ": " : "", lm ? lm : "");
-				free(lm);
+					    "with %s"), t);
+					free(t);
+				}
 				return;
 			}
 		}

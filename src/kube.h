@@ -138,6 +138,12 @@ bool ku_kube_last_look(const struct ku_kube *k);
  * existing. */
 void ku_kube_readiness(json_object *obj, bool *ready, char **seen);
 
+/* How a container ended, from its state.terminated or
+ * lastState.terminated object: "status N", and the last line of its
+ * termination message (at most 300 bytes) when it left one. A crash
+ * loop's cause is in the last run. */
+char *ku_kube_exit_text(json_object *terminated);
+
 /* Percent-encodes s for a URL's query. Caller frees. */
 char *ku_kube_escape(const char *s);
 

@@ -830,16 +830,14 @@ ku_pod_last_exit(json_object *p)
 	for (size_t i = 0; i < n; i++) {
 		json_object *c = json_object_array_get_idx(cs, i);
 		json_object *last = ku_json_get(c, "lastState.terminated");
-		char *m, *r;
+		char *t, *r;
 
 		if (last == NULL || ku_json_int(c, "restartCount", 0) == 0)
 			continue;
-		m = ku_str_last_line(ku_json_str(last, "message"));
-		r = xasprintf(_("; container %s last exited with status "
-		    "%" PRId64 "%s%.300s"), ku_json_str(c, "name"),
-		    ku_json_int(last, "exitCode", -1), m ? ": " : "",
-		    m ? m : "");
-		free(m);
+		t = ku_kube_exit_text(last);
+		r = xasprintf(_("; container %s last exited with %s"),
+		    ku_json_str(c, "name"), t);
+		free(t);
 		return r;
 	}
 	return xstrdup("");

@@ -269,6 +269,31 @@ test_readiness(void **state)
 	}
 }
 
+/* How a container ended: its status, and its message's last line only. */
+static void
+test_exit_text(void **state)
+{
+	static const struct { const char *json, *want; } cases[] = {
+		{ "{\"exitCode\":137}", "status 137" },
+		{ "{\"exitCode\":1,\"message\":\"a\\nb failed\\n\\n\"}",
+		  "status 1: b failed" },
+		{ "{}", "status -1" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < KU_ARRAY_LEN(cases); i++) {
+		json_object *o = json_tokener_parse(cases[i].json);
+		char *t = ku_kube_exit_text(o);
+
+		assert_non_null(o);
+		if (strcmp(t, cases[i].want) != 0)
+			fail_msg("case %zu: \"%s\", not \"%s\"", i, t,
+			    cases[i].want);
+		free(t);
+		json_object_put(o);
+	}
+}
+
 /* A condition that is never met and counts its calls, and those made
  * as the wait's last look. */
 struct wait_probe {
@@ -367,6 +392,7 @@ main(void)
 		cmocka_unit_test(test_yaml_refusals),
 		cmocka_unit_test(test_kubeconfig),
 		cmocka_unit_test(test_readiness),
+		cmocka_unit_test(test_exit_text),
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_wait_last_look),
 		cmocka_unit_test(test_template_reads),
