@@ -802,6 +802,10 @@ struct ku_ds_pod {
 	char *uid;
 	int64_t restarts;
 	uint64_t since;
+	/* the current revision's hash, read for this DaemonSet generation:
+	 * one request less on every later poll */
+	char *hash;
+	int64_t hash_gen;
 };
 
 /* The sum of the restart counts of a pod's containers. */
@@ -902,14 +906,20 @@ ku_ds_pod_cond(struct ku_kube *k, void *arg, bool *met, char **seen,
 	char *path = xasprintf("/api/v1/namespaces/%s/pods?labelSelector=%s"
 	    "&fieldSelector=spec.nodeName%%3D%s", e_ns, e_sel, e_node);
 	json_object *ds = NULL, *list = NULL, *items;
-	char *hash = NULL;
+	const char *hash = NULL;
 	size_t n;
 	ku_rc rc = ku_kube_get(k, ds_path, &ds, err);
+	int64_t gen = ku_json_int(ds, "metadata.generation", 0);
 
 	if (rc == KU_OK && ds != NULL && ku_json_int(ds,
-	    "status.observedGeneration", -1) >= ku_json_int(ds,
-	    "metadata.generation", 0))
-		hash = ku_ds_current_hash(k, w, err, &rc);
+	    "status.observedGeneration", -1) >= gen) {
+		if (w->hash == NULL || w->hash_gen != gen) {
+			free(w->hash);
+			w->hash = ku_ds_current_hash(k, w, err, &rc);
+			w->hash_gen = gen;
+		}
+		hash = w->hash;
+	}
 	if (rc == KU_OK)
 		rc = ku_kube_get(k, path, &list, err);
 	free(e_ns);
@@ -925,7 +935,6 @@ ku_ds_pod_cond(struct ku_kube *k, void *arg, bool *met, char **seen,
 			*seen = ds == NULL ? xasprintf(_("no DaemonSet %s/%s"),
 			    w->ns, w->name) : xasprintf(_("DaemonSet %s/%s: "
 			    "its change is not yet seen"), w->ns, w->name);
-		free(hash);
 		json_object_put(ds);
 		json_object_put(list);
 		return rc;
@@ -978,7 +987,6 @@ ku_ds_pod_cond(struct ku_kube *k, void *arg, bool *met, char **seen,
 	if (*seen == NULL)
 		*seen = xasprintf(_("no pod of %s/%s on %s"), w->ns, w->name,
 		    w->node);
-	free(hash);
 	json_object_put(ds);
 	json_object_put(list);
 	return KU_OK;
@@ -990,8 +998,8 @@ static ku_rc
 ku_wait_ds_pod(struct ku_task *t, struct ku_kube *k, const char *ns,
     const char *name, const char *selector)
 {
-	struct ku_ds_pod w = { ns, name, selector, ku_task_target(t), NULL, 0,
-	    0 };
+	struct ku_ds_pod w = { .ns = ns, .name = name, .selector = selector,
+	    .node = ku_task_target(t) };
 	char *what = xasprintf(_("the pod of DaemonSet %s/%s on %s to run "
 	    "its current version and stay ready"), ns, name, w.node);
 	char *err = NULL;
@@ -999,6 +1007,7 @@ ku_wait_ds_pod(struct ku_task *t, struct ku_kube *k, const char *ns,
 	    &w, &err);
 
 	free(w.uid);
+	free(w.hash);
 	free(what);
 	if (rc != KU_OK)
 		return ku_fail_err(t, rc, err);
