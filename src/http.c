@@ -774,22 +774,36 @@ fetch_curl_setup(struct fetch *f, char **msg)
 	return KU_OK;
 }
 
+/* The sidecar's line naming the .sha256 an unpinned file was checked
+ * against: a file accepted on one server's word is not taken on
+ * another's. */
+#define KU_HTTP_CHECKED "checked-against "
+
 /* The digest the cached file must have: the pin, or (unpinned) the one it
- * was accepted with, kept in the sidecar. false: none known. */
+ * was accepted with, kept in the sidecar, when it came from this server's
+ * .sha256 (*elsewhere set when it came from another's). false: none. */
 static bool
-fetch_cached_expect(struct fetch *f, char out[65])
+fetch_cached_expect(struct fetch *f, char out[65], bool *elsewhere)
 {
 	struct ku_buf b;
+	char *line;
 	bool ok;
 
+	*elsewhere = false;
 	if (f->pinned) {
 		memcpy(out, f->pin, 65);
 		return true;
 	}
+	line = xasprintf("\n" KU_HTTP_CHECKED "%s\n", f->sum_url);
 	ku_buf_init(&b, 0);
-	ok = ku_read_file(f->sidecar, KU_HTTP_SUM_MAX, &b) == KU_OK &&
-	    parse_digest(b.data ? b.data : "", b.len, out);
+	ok = ku_read_file(f->sidecar, KU_HTTP_SUM_MAX + strlen(line), &b) ==
+	    KU_OK && parse_digest(b.data ? b.data : "", b.len, out);
+	if (ok && strstr(b.data, line) == NULL) {
+		*elsewhere = true;
+		ok = false;
+	}
 	ku_buf_free(&b);
+	free(line);
 	return ok;
 }
 
@@ -801,6 +815,7 @@ fetch_cache_check(struct fetch *f, bool locked, struct ku_http_result *res,
 {
 	char want[65], got[65];
 	struct stat st;
+	bool elsewhere;
 
 	*hit = false;
 	if (lstat(f->path, &st) != 0) {
@@ -819,7 +834,8 @@ fetch_cache_check(struct fetch *f, bool locked, struct ku_http_result *res,
 		*msg = xasprintf(_("cache %s: %s"), f->path, strerror(errno));
 		return KU_ERR_IO;
 	}
-	if (fetch_cached_expect(f, want) && strcmp(want, got) == 0) {
+	if (fetch_cached_expect(f, want, &elsewhere) &&
+	    strcmp(want, got) == 0) {
 		*hit = true;
 		res->path = xstrdup(f->path);
 		memcpy(res->sha256, got, 65);
@@ -831,9 +847,14 @@ fetch_cache_check(struct fetch *f, bool locked, struct ku_http_result *res,
 	}
 	if (!locked)
 		return KU_OK;
-	ku_log(f->o.log, KU_LOG_WARN, NULL, NULL, NULL,
-	    "%s: cached file damaged or unverifiable (sha256 %s): "
-	    "fetching it again", f->path, got);
+	if (elsewhere)
+		ku_log(f->o.log, KU_LOG_INFO, NULL, NULL, NULL,
+		    "%s: cached after a check against another server's "
+		    ".sha256: fetching it from this one", f->path);
+	else
+		ku_log(f->o.log, KU_LOG_WARN, NULL, NULL, NULL,
+		    "%s: cached file damaged or unverifiable (sha256 %s): "
+		    "fetching it again", f->path, got);
 	if ((unlink(f->path) != 0 && errno != ENOENT) ||
 	    (unlink(f->sidecar) != 0 && errno != ENOENT)) {
 		*msg = xasprintf(_("cache %s: %s"), f->path, strerror(errno));
@@ -976,7 +997,9 @@ xfer_take_part(struct xfer *x)
 static ku_rc
 fetch_place(struct fetch *f, const char *digest, char **msg)
 {
-	char *line = xasprintf("%s  %s\n", digest, f->req->name);
+	char *line = f->pinned ? xasprintf("%s  %s\n", digest, f->req->name) :
+	    xasprintf("%s  %s\n" KU_HTTP_CHECKED "%s\n", digest, f->req->name,
+	    f->sum_url);
 	ku_rc rc = KU_OK;
 
 	if (fchmod(f->lock_fd, 0755) != 0 || fsync(f->lock_fd) != 0 ||

@@ -16,9 +16,11 @@
  *
  * The cache. A file is written to <name>.part and renamed into place only
  * after its checksum matched; the digest it was accepted with is kept next
- * to it in <name>.sha256. A cached file is used only after hashing it again
- * (a second install downloads nothing); a damaged one is removed and
- * fetched again. An interrupted .part is continued with a Range request,
+ * to it in <name>.sha256, with (unpinned) the URL of the .sha256 it was
+ * checked against. A cached file is used only after hashing it again (a
+ * second install downloads nothing); a damaged one is removed and fetched
+ * again, and so is an unpinned one checked against another server's
+ * .sha256 (another mirror may serve other bytes for the same release). An interrupted .part is continued with a Range request,
  * its bytes hashed first; a server that answers 200 instead of 206 is read
  * from the start. Downloads of the same file (threads or processes) take
  * turns on an advisory lock of the .part file.

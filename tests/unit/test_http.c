@@ -1291,6 +1291,38 @@ test_cache_hit(void **state)
 	f->passed = true;
 }
 
+/* An unpinned file accepted on one server's .sha256 is fetched again from
+ * another server, which may serve other bytes for the same release; a
+ * pinned one is the pin's wherever it came from. */
+static void
+test_cache_other_server(void **state)
+{
+	struct fx *f = *state;
+	char *slow = xasprintf("%s/slow", E.base);
+
+	begin(f);
+	assert_int_equal(fetch(f, V, "amd64", "kubectl", NULL), KU_OK);
+	assert_int_equal(fetch(f, V, "amd64", "kubectl", NULL), KU_OK);
+	assert_true(f->res.from_cache);
+	f->o.base_url = slow;
+	assert_int_equal(fetch(f, V, "amd64", "kubectl", NULL), KU_OK);
+	assert_false(f->res.from_cache);
+	assert_non_null(f->res.warning);
+	assert_cached(f, "amd64", "kubectl", &kubectl);
+	assert_true(log_contains(f, "another server's .sha256"));
+	assert_int_equal(fetch(f, V, "amd64", "kubectl", NULL), KU_OK);
+	assert_true(f->res.from_cache);
+	f->o.base_url = E.base;
+	assert_int_equal(fetch(f, V, "amd64", "kubectl", kubectl.sum), KU_OK);
+	assert_true(f->res.from_cache);
+	nginx_sync(f);
+	assert_int_equal(nginx_count(f, kubectl.uri, "200", 0, NULL, 0), 1);
+	assert_int_equal(nginx_count(f, "/slow" REL "kubectl", "200", 0, NULL,
+	    0), 1);
+	free(slow);
+	f->passed = true;
+}
+
 static void
 test_cache_corrupt_refetched(void **state)
 {
@@ -1848,7 +1880,8 @@ main(void)
 		T(test_mismatch_refused),
 		T(test_table_pin_refuses),
 		T(test_cache_hit),
-		T(test_cache_corrupt_refetched),
+		T(test_cache_other_server),
+	T(test_cache_corrupt_refetched),
 		T(test_tls_unknown_ca),
 		T(test_http_refused),
 		T(test_progress),
