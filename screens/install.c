@@ -1232,6 +1232,10 @@ wz_done_draw(struct wz *w)
 	ku_ui_printf(y++, 4, COLS - 6,
 	    "kubectl --kubeconfig %s/kubeconfig/admin.conf get nodes", dir);
 	attrset(A_NORMAL);
+	if (w->spec->ssh.jump != NULL)
+		ku_ui_printf(y++, 4, COLS - 6, _("(where %s port 6443 is "
+		    "reachable: kubeup went through the jump host %s)"),
+		    w->spec->master.address, w->spec->ssh.jump->address);
 	y++;
 	if (w->skipped.n) {
 		/* every skipped substep, by name; the machines when only some

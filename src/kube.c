@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -46,6 +47,15 @@ struct ku_kube {
 	void *log_arg;
 	CURLcode last_cc;         /* of the last request */
 	bool last_look;           /* a wait's last call of its condition */
+	/* connections through the caller (ku_kube_set_dialer) */
+	struct ku_kube_dialer dialer;
+	char *dial_host;          /* NULL: libcurl connects */
+	int dial_port;
+	ku_rc dial_rc;            /* the last open's, and its message */
+	char *dial_err;
+	struct curl_slist *connect_to;   /* every host: 127.0.0.1, no DNS */
+	struct ku_kube_tunnel { curl_socket_t fd; void *conn; } *tunnels;
+	size_t n_tunnels;
 };
 
 static bool
@@ -278,8 +288,17 @@ ku_kube_close(struct ku_kube *k)
 {
 	if (k == NULL)
 		return;
+	/* closes its connections: through the dialer's callbacks too */
 	if (k->curl)
 		curl_easy_cleanup(k->curl);
+	for (size_t i = 0; i < k->n_tunnels; i++) {
+		close(k->tunnels[i].fd);
+		k->dialer.close(k->dialer.arg, k->tunnels[i].conn);
+	}
+	free(k->tunnels);
+	free(k->dial_host);
+	free(k->dial_err);
+	curl_slist_free_all(k->connect_to);
 	for (size_t i = 0; i < k->n_gvs; i++) {
 		free(k->gvs[i].gv);
 		json_object_put(k->gvs[i].resources);
@@ -311,6 +330,83 @@ ku_kube_set_log(struct ku_kube *k, ku_kube_log_fn fn, void *arg)
 {
 	k->log = fn;
 	k->log_arg = arg;
+}
+
+void
+ku_kube_set_dialer(struct ku_kube *k, const struct ku_kube_dialer *d)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL;
+
+	free(k->dial_host);
+	k->dial_host = NULL;
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, k->server, 0) ==
+	    CURLUE_OK && curl_url_get(u, CURLUPART_HOST, &host, 0) ==
+	    CURLUE_OK && curl_url_get(u, CURLUPART_PORT, &port,
+	    CURLU_DEFAULT_PORT) == CURLUE_OK) {
+		size_t len = strlen(host);
+
+		/* an IPv6 literal comes in brackets */
+		k->dial_host = host[0] == '[' && len > 2 ?
+		    xstrndup(host + 1, len - 2) : xstrdup(host);
+		k->dial_port = atoi(port);
+		k->dialer = *d;
+		if (k->connect_to == NULL)
+			k->connect_to = curl_slist_append(NULL,
+			    "::127.0.0.1:");
+	}
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+}
+
+/* libcurl asks for its connection's socket: the dialer makes it. */
+static curl_socket_t
+ku_kube_opensocket(void *arg, curlsocktype purpose,
+    struct curl_sockaddr *addr)
+{
+	struct ku_kube *k = arg;
+	void *conn = NULL;
+	int fd = -1;
+
+	(void)addr;
+	if (purpose != CURLSOCKTYPE_IPCXN)
+		return CURL_SOCKET_BAD;
+	free(k->dial_err);
+	k->dial_err = NULL;
+	k->dial_rc = k->dialer.open(k->dialer.arg, k->dial_host, k->dial_port,
+	    &fd, &conn, &k->dial_err);
+	if (k->dial_rc != KU_OK)
+		return CURL_SOCKET_BAD;
+	k->tunnels = xreallocarray(k->tunnels, k->n_tunnels + 1,
+	    sizeof *k->tunnels);
+	k->tunnels[k->n_tunnels++] = (struct ku_kube_tunnel){ fd, conn };
+	return fd;
+}
+
+static int
+ku_kube_sockopt(void *arg, curl_socket_t fd, curlsocktype purpose)
+{
+	(void)arg;
+	(void)fd;
+	(void)purpose;
+	return CURL_SOCKOPT_ALREADY_CONNECTED;
+}
+
+static int
+ku_kube_closesocket(void *arg, curl_socket_t fd)
+{
+	struct ku_kube *k = arg;
+
+	close(fd);
+	for (size_t i = 0; i < k->n_tunnels; i++) {
+		if (k->tunnels[i].fd != fd)
+			continue;
+		k->dialer.close(k->dialer.arg, k->tunnels[i].conn);
+		k->tunnels[i] = k->tunnels[--k->n_tunnels];
+		break;
+	}
+	return 0;
 }
 
 const char *
@@ -381,6 +477,9 @@ ku_kube_perform(struct ku_kube *k, const char *method, const char *url,
 
 	curl_easy_reset(c);   /* keeps the connection and the TLS session */
 	k->errbuf[0] = '\0';
+	k->dial_rc = KU_OK;
+	free(k->dial_err);
+	k->dial_err = NULL;
 	h = curl_slist_append(h, "Accept: application/json");
 	if (content_type) {
 		char *ct = xasprintf("Content-Type: %s", content_type);
@@ -416,6 +515,14 @@ ku_kube_perform(struct ku_kube *k, const char *method, const char *url,
 		KU_SET(CURLOPT_SSLCERT_BLOB, &cert);
 		KU_SET(CURLOPT_SSLKEYTYPE, "PEM");
 		KU_SET(CURLOPT_SSLKEY_BLOB, &key);
+	}
+	if (k->dial_host != NULL) {
+		KU_SET(CURLOPT_CONNECT_TO, k->connect_to);
+		KU_SET(CURLOPT_OPENSOCKETFUNCTION, ku_kube_opensocket);
+		KU_SET(CURLOPT_OPENSOCKETDATA, k);
+		KU_SET(CURLOPT_SOCKOPTFUNCTION, ku_kube_sockopt);
+		KU_SET(CURLOPT_CLOSESOCKETFUNCTION, ku_kube_closesocket);
+		KU_SET(CURLOPT_CLOSESOCKETDATA, k);
 	}
 	KU_SET(CURLOPT_CONNECTTIMEOUT_MS, (long)KU_KUBE_CONNECT_MS);
 	KU_SET(CURLOPT_TIMEOUT_MS, (long)KU_KUBE_REQUEST_MS);
@@ -455,6 +562,14 @@ ku_kube_transient(CURLcode cc, long status)
 	    status == 504;
 }
 
+/* The request failed because the dialer could not connect. */
+static bool
+ku_kube_dial_failed(const struct ku_kube *k, CURLcode cc)
+{
+	return cc == CURLE_COULDNT_CONNECT && k->dial_host != NULL &&
+	    k->dial_rc != KU_OK && k->dial_err != NULL;
+}
+
 /* A request whose answer's bytes go to resp (initialised by the caller). */
 static ku_rc
 ku_kube_request_buf(struct ku_kube *k, const char *method, const char *path,
@@ -480,7 +595,12 @@ ku_kube_request_buf(struct ku_kube *k, const char *method, const char *path,
 			    path, *status);
 		else
 			ku_kube_logf(k, KU_LOG_DEBUG, "%s %s: %s", method,
-			    path, curl_easy_strerror(cc));
+			    path, ku_kube_dial_failed(k, cc) ? k->dial_err :
+			    curl_easy_strerror(cc));
+		if (ku_kube_dial_failed(k, cc) &&
+		    k->dial_rc != KU_ERR_CONNECT &&
+		    k->dial_rc != KU_ERR_TIMEOUT)
+			break;
 		if (!ku_kube_transient(cc, *status) ||
 		    attempt == KU_KUBE_ATTEMPTS)
 			break;
@@ -494,6 +614,11 @@ ku_kube_request_buf(struct ku_kube *k, const char *method, const char *path,
 	if (rc == KU_ERR_INTERRUPTED) {
 		if (err)
 			*err = xasprintf(_("%s %s: interrupted"), method, path);
+	} else if (ku_kube_dial_failed(k, cc)) {
+		rc = k->dial_rc;
+		if (err)
+			*err = xasprintf(_("%s %s%s: %s"), method, k->server,
+			    path, k->dial_err);
 	} else if (cc != CURLE_OK) {
 		/* A certificate that fails verification is not a server
 		 * that is restarting: no wait makes it pass. */

@@ -325,15 +325,21 @@ ku_signal_thread(void *arg)
 
 /* Once phase 3 made the cluster answer: the command to try. */
 static void
-ku_print_try(FILE *out, const struct ku_run *run)
+ku_print_try(FILE *out, const struct ku_spec *spec, const struct ku_run *run)
 {
 	char *conf = ku_path_join(ku_run_state_dir(run),
 	    "kubeconfig/admin.conf");
 	char *q = ku_sh_quote(conf);
 
-	if (ku_journal_phase_done(ku_run_journal(run), "3"))
+	if (ku_journal_phase_done(ku_run_journal(run), "3")) {
 		fprintf(out, _("kubeup: the cluster's admin kubeconfig is %s; "
 		    "try: kubectl --kubeconfig %s get nodes\n"), conf, q);
+		if (spec->ssh.jump != NULL)
+			fprintf(out, _("kubeup: the apiserver was reached "
+			    "through the jump host %s: run kubectl where %s "
+			    "port 6443 is reachable\n"),
+			    spec->ssh.jump->address, spec->master.address);
+	}
 	free(q);
 	free(conf);
 }
@@ -389,7 +395,7 @@ ku_summary(FILE *out, ku_rc rc, const struct ku_spec *spec,
 		else
 			fprintf(out, _("kubeup: finished; cluster \"%s\"\n"),
 			    spec->name);
-		ku_print_try(out, run);
+		ku_print_try(out, spec, run);
 		break;
 	case KU_ERR_INTERRUPTED:
 		fprintf(out, _("kubeup: interrupted; resume with: kubeup "

@@ -1629,13 +1629,12 @@ ku_report_connect(struct ku_ssh_conn *c, ku_rc rc, char *why, char **err)
 	return rc;
 }
 
-ku_rc
-ku_ssh_connect(const struct ku_ssh_opts *opts, struct ku_ssh_conn **out,
+/* A connection from opts, not connected yet. */
+static ku_rc
+ku_conn_new(const struct ku_ssh_opts *opts, struct ku_ssh_conn **out,
     char **err)
 {
 	struct ku_ssh_conn *c;
-	char *why = NULL;
-	ku_rc rc;
 
 	*out = NULL;
 	if (opts->target.address == NULL || opts->target.address[0] == '\0' ||
@@ -1681,10 +1680,57 @@ ku_ssh_connect(const struct ku_ssh_opts *opts, struct ku_ssh_conn **out,
 	c->agent_socket = opts->agent_socket ? xstrdup(opts->agent_socket) :
 	    NULL;
 	c->log = opts->log;
+	*out = c;
+	return KU_OK;
+}
 
+ku_rc
+ku_ssh_connect(const struct ku_ssh_opts *opts, struct ku_ssh_conn **out,
+    char **err)
+{
+	struct ku_ssh_conn *c;
+	char *why = NULL;
+	ku_rc rc;
+
+	*out = NULL;
+	rc = ku_conn_new(opts, &c, err);
+	if (rc != KU_OK)
+		return rc;
 	rc = ku_conn_open(c, &why);
 	if (rc != KU_OK) {
 		ku_report_connect(c, rc, why, err);
+		ku_ssh_close(c);
+		return rc;
+	}
+	*out = c;
+	return KU_OK;
+}
+
+ku_rc
+ku_ssh_tunnel(const struct ku_ssh_opts *opts, struct ku_ssh_conn **out,
+    int *fd, char **err)
+{
+	struct ku_ssh_conn *c;
+	char *why = NULL;
+	ku_rc rc;
+
+	*out = NULL;
+	*fd = -1;
+	if (opts->jump == NULL) {
+		if (err)
+			*err = xstrdup(_("ssh: a tunnel needs a jump host"));
+		return KU_ERR_INVALID;
+	}
+	rc = ku_conn_new(opts, &c, err);
+	if (rc != KU_OK)
+		return rc;
+	rc = ku_pump_start(c, fd, &why);
+	if (rc != KU_OK) {
+		char *msg = xasprintf(_("%s: through the jump host: %s"),
+		    c->target.label, why ? why : ku_strerror(rc));
+
+		free(why);
+		ku_report_connect(c, rc, msg, err);
 		ku_ssh_close(c);
 		return rc;
 	}

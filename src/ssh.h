@@ -98,6 +98,14 @@ struct ku_ssh_conn;
  * connect_timeout (each of the jump host and the target). */
 ku_rc ku_ssh_connect(const struct ku_ssh_opts *opts,
     struct ku_ssh_conn **out, char **err);
+/* A TCP connection to opts->target's address and port made by the jump
+ * host (opts->jump, required), as for a machine's SSH, without an SSH
+ * session of its own: *fd is a connected stream socket (non-blocking)
+ * whose bytes travel in a direct-tcpip channel. For a service of the
+ * machines that kubeup's machine cannot reach (the apiserver). The caller
+ * closes *fd, then ku_ssh_close(*tunnel). */
+ku_rc ku_ssh_tunnel(const struct ku_ssh_opts *opts,
+    struct ku_ssh_conn **tunnel, int *fd, char **err);
 /* Says goodbye (briefly: a dead peer costs at most a second or two) and
  * frees everything. No other call may be running on conn, or follow.
  * NULL is a no-op. */

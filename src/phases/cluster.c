@@ -68,6 +68,7 @@ ku_task_kube_log(void *arg, enum ku_log_level level, const char *msg)
 static ku_rc
 ku_task_kube(struct ku_task *t, const char *which, struct ku_kube **k)
 {
+	const struct ku_spec *spec = ku_task_spec(t);
 	char *rel = xasprintf("kubeconfig/%s.conf", which);
 	char *path = ku_path_join(ku_task_state_dir(t), rel);
 	char *err = NULL;
@@ -81,8 +82,16 @@ ku_task_kube(struct ku_task *t, const char *which, struct ku_kube **k)
 	else if ((rc = ku_kube_open(path, k, &err)) != KU_OK)
 		rc = ku_task_fail(t, rc, "%s", err);
 	else {
+		const struct ku_provider *p = ku_provider_get(spec->provider);
+
 		ku_kube_set_cancel(*k, ku_task_kube_cancel, t);
 		ku_kube_set_log(*k, ku_task_kube_log, t);
+		/* the apiserver as the machines are reached */
+		if (p->routed != NULL && p->routed(spec)) {
+			struct ku_kube_dialer d = { p->dial, p->hangup,
+			    ku_task_provider_state(t) };
+			ku_kube_set_dialer(*k, &d);
+		}
 	}
 	free(err);
 	free(path);

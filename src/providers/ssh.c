@@ -1115,6 +1115,42 @@ static const struct ku_phase_def ku_ssh_teardown = {
 	.n_substeps = KU_ARRAY_LEN(ku_ssh_teardown_substeps),
 };
 
+/* --- the API phases' connections through the jump host --- */
+
+static bool
+ku_ssh_routed(const struct ku_spec *spec)
+{
+	return spec->ssh.jump != NULL;
+}
+
+/* A tunnel to address:port made by the jump host, as the master's own SSH
+ * connection is made: its user, key, known hosts and timeouts. */
+static ku_rc
+ku_ssh_dial(void *state, const char *address, int port, int *fd,
+    void **conn, char **err)
+{
+	struct ku_ssh_state *st = state;
+	struct ku_ssh_conn *c = NULL;
+	struct ku_ssh_opts o;
+	struct ku_ssh_endpoint jump;
+	ku_rc rc;
+
+	ku_ssh_options(st, &st->spec->master, &o, &jump);
+	o.target.name = NULL;
+	o.target.address = address;
+	o.target.port = port;
+	rc = ku_ssh_tunnel(&o, &c, fd, err);
+	*conn = c;
+	return rc;
+}
+
+static void
+ku_ssh_hangup(void *state, void *conn)
+{
+	(void)state;
+	ku_ssh_close(conn);
+}
+
 const struct ku_provider ku_provider_ssh = {
 	.name = "ssh",
 	.provision = &ku_ssh_provision,
@@ -1123,5 +1159,8 @@ const struct ku_provider ku_provider_ssh = {
 	.exec = ku_ssh_exec_op,
 	.upload = ku_ssh_upload_op,
 	.place = ku_ssh_place_op,
+	.routed = ku_ssh_routed,
+	.dial = ku_ssh_dial,
+	.hangup = ku_ssh_hangup,
 	.teardown = &ku_ssh_teardown,
 };

@@ -2038,6 +2038,82 @@ test_jump_host(void **state)
 	t->passed = true;
 }
 
+/* Echoes what one connection sends, then closes. */
+static void *
+echo_once(void *arg)
+{
+	int lfd = *(int *)arg, fd;
+	char b[4096];
+	ssize_t n;
+
+	fd = accept(lfd, NULL, NULL);
+	if (fd < 0)
+		return NULL;
+	while ((n = read(fd, b, sizeof b)) > 0)
+		if (write(fd, b, (size_t)n) != n)
+			break;
+	close(fd);
+	return NULL;
+}
+
+/* A bare TCP connection made by the jump host (the apiserver's way). */
+static void
+test_tunnel(void **state)
+{
+	struct t *t = *state;
+	struct ku_ssh_opts o = t_opts(t, &W.a);
+	struct ku_ssh_endpoint jump = {
+		.name = "bastion", .address = "127.0.0.1", .port = W.a.port,
+		.user = W.user, .key_file = W.key,
+	};
+	struct ku_ssh_conn *c = NULL;
+	char *err = NULL, *needle, got[6] = "";
+	int lfd, port, fd = -1;
+	size_t have = 0;
+	pthread_t th;
+
+	/* No jump host, no tunnel. */
+	assert_int_equal(ku_ssh_tunnel(&o, &c, &fd, &err), KU_ERR_INVALID);
+	assert_null(c);
+	free(err);
+	err = NULL;
+
+	lfd = listener(1, &port);
+	assert_int_equal(pthread_create(&th, NULL, echo_once, &lfd), 0);
+	o.jump = &jump;
+	o.target.name = NULL;
+	o.target.port = port;
+	assert_int_equal(ku_ssh_tunnel(&o, &c, &fd, &err), KU_OK);
+	assert_true(fd >= 0);
+	assert_int_equal(send(fd, "hello", 5, MSG_NOSIGNAL), 5);
+	while (have < 5) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+		assert_int_equal(poll(&p, 1, 10000), 1);
+		n = recv(fd, got + have, 5 - have, 0);
+		assert_true(n > 0);
+		have += (size_t)n;
+	}
+	assert_string_equal(got, "hello");
+	needle = xasprintf("target 127.0.0.1 port %d", port);
+	assert_true(file_contains(W.a.log, needle));
+	free(needle);
+	close(fd);
+	ku_ssh_close(c);
+	pthread_join(th, NULL);
+	close(lfd);
+
+	/* Nothing listens there: the jump host says so, by name. */
+	o.target.port = free_port();
+	assert_int_equal(ku_ssh_tunnel(&o, &c, &fd, &err), KU_ERR_CONNECT);
+	assert_null(c);
+	assert_int_equal(fd, -1);
+	assert_non_null(strstr(err, "bastion"));
+	assert_non_null(strstr(err, "cannot reach"));
+	free(err);
+	t->passed = true;
+}
+
 /* A direct connection whose server goes away is reconnected. */
 static void
 test_reconnect(void **state)
@@ -2373,6 +2449,7 @@ main(void)
 		T(test_upload_errors),
 		T(test_sudo),
 		T(test_jump_host),
+		T(test_tunnel),
 		T(test_reconnect),
 		T(test_silent_session),
 		T(test_keepalive),
