@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -360,37 +363,66 @@ ku_kube_set_dialer(struct ku_kube *k, const struct ku_kube_dialer *d)
 	curl_url_cleanup(u);
 }
 
-/* libcurl asks for its connection's socket: the dialer makes it. */
+/* A TCP socket bound to 127.0.0.1, any port (listening: backlog 4). */
+static int
+ku_kube_loopback(bool listening, struct sockaddr_in *a)
+{
+	socklen_t len = sizeof *a;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	memset(a, 0, sizeof *a);
+	a->sin_family = AF_INET;
+	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)a, sizeof *a) != 0 ||
+	    (listening && listen(fd, 4) != 0) ||
+	    getsockname(fd, (struct sockaddr *)a, &len) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* libcurl asks for its connection's socket. libcurl connects by itself
+ * (7.88 ignores CURL_SOCKOPT_ALREADY_CONNECTED), so it gets a socket
+ * bound to 127.0.0.1 and the address of a listener of the dialer's
+ * tunnel, which accepts that one connection and carries it. */
 static curl_socket_t
 ku_kube_opensocket(void *arg, curlsocktype purpose,
     struct curl_sockaddr *addr)
 {
 	struct ku_kube *k = arg;
+	struct sockaddr_in la, ca;
 	void *conn = NULL;
-	int fd = -1;
+	int lfd, fd;
 
-	(void)addr;
-	if (purpose != CURLSOCKTYPE_IPCXN)
+	if (purpose != CURLSOCKTYPE_IPCXN || addr->family != AF_INET ||
+	    addr->addrlen < sizeof la)
 		return CURL_SOCKET_BAD;
 	free(k->dial_err);
 	k->dial_err = NULL;
-	k->dial_rc = k->dialer.open(k->dialer.arg, k->dial_host, k->dial_port,
-	    &fd, &conn, &k->dial_err);
-	if (k->dial_rc != KU_OK)
+	lfd = ku_kube_loopback(true, &la);
+	fd = lfd < 0 ? -1 : ku_kube_loopback(false, &ca);
+	if (fd < 0) {
+		k->dial_rc = KU_ERR_IO;
+		k->dial_err = xasprintf(_("a local socket for the tunnel: %s"),
+		    strerror(errno));
+		if (lfd >= 0)
+			close(lfd);
 		return CURL_SOCKET_BAD;
+	}
+	k->dial_rc = k->dialer.open(k->dialer.arg, k->dial_host, k->dial_port,
+	    lfd, ntohs(ca.sin_port), &conn, &k->dial_err);
+	if (k->dial_rc != KU_OK) {
+		close(fd);
+		return CURL_SOCKET_BAD;
+	}
+	memcpy(&addr->addr, &la, sizeof la);
+	addr->addrlen = sizeof la;
 	k->tunnels = xreallocarray(k->tunnels, k->n_tunnels + 1,
 	    sizeof *k->tunnels);
 	k->tunnels[k->n_tunnels++] = (struct ku_kube_tunnel){ fd, conn };
 	return fd;
-}
-
-static int
-ku_kube_sockopt(void *arg, curl_socket_t fd, curlsocktype purpose)
-{
-	(void)arg;
-	(void)fd;
-	(void)purpose;
-	return CURL_SOCKOPT_ALREADY_CONNECTED;
 }
 
 static int
@@ -520,7 +552,6 @@ ku_kube_perform(struct ku_kube *k, const char *method, const char *url,
 		KU_SET(CURLOPT_CONNECT_TO, k->connect_to);
 		KU_SET(CURLOPT_OPENSOCKETFUNCTION, ku_kube_opensocket);
 		KU_SET(CURLOPT_OPENSOCKETDATA, k);
-		KU_SET(CURLOPT_SOCKOPTFUNCTION, ku_kube_sockopt);
 		KU_SET(CURLOPT_CLOSESOCKETFUNCTION, ku_kube_closesocket);
 		KU_SET(CURLOPT_CLOSESOCKETDATA, k);
 	}

@@ -50,16 +50,19 @@ ku_rc ku_kube_open(const char *kubeconfig, struct ku_kube **out, char **err);
 void ku_kube_close(struct ku_kube *k);
 void ku_kube_set_cancel(struct ku_kube *k, ku_kube_cancel_fn fn, void *arg);
 void ku_kube_set_log(struct ku_kube *k, ku_kube_log_fn fn, void *arg);
-/* Connections made by the caller, for an apiserver that kubeup's machine
- * reaches only through another (a jump host): open gets the URL's host
- * and port and returns a connected stream socket in *fd, and in *conn
- * what close gets once that socket is closed. Its failure's rc and
- * message stand in for libcurl's; KU_ERR_CONNECT and KU_ERR_TIMEOUT are
- * retried (and waited out) as a refused connection is, any other rc ends
- * the request. TLS is unchanged: the URL's host is verified. */
+/* Connections carried by the caller, for an apiserver that kubeup's
+ * machine reaches only through another (a jump host). For each
+ * connection, open gets the URL's host and port and a listening socket on
+ * 127.0.0.1 (its own, whatever happens); once it returns, libcurl
+ * connects to that socket from 127.0.0.1 port client_port, and open's
+ * tunnel carries that connection to host:port. *conn goes to close once
+ * libcurl closed its socket. open's failure (rc and message) stands in
+ * for libcurl's; KU_ERR_CONNECT and KU_ERR_TIMEOUT are retried (and
+ * waited out) as a refused connection is, any other rc ends the request.
+ * TLS is unchanged: the URL's host is verified. */
 struct ku_kube_dialer {
-	ku_rc (*open)(void *arg, const char *host, int port, int *fd,
-	    void **conn, char **err);
+	ku_rc (*open)(void *arg, const char *host, int port, int listen_fd,
+	    int client_port, void **conn, char **err);
 	void (*close)(void *arg, void *conn);
 	void *arg;
 };

@@ -58,14 +58,16 @@ struct ku_provider {
 	ku_rc (*place)(struct ku_task *task, const struct ku_machine *m,
 	    const void *data, size_t len, const char *remote_path,
 	    mode_t mode, bool *changed);
-	/* For the API phases: a stream socket connected to a service of the
-	 * machines (the apiserver's address and port) the way the machines
-	 * are reached, when kubeup's machine does not reach them directly
-	 * (routed true: through the jump host). *conn goes to hangup once
-	 * the socket is closed. NULL routed, or false: connect directly. */
+	/* For the API phases, when kubeup's machine does not reach the
+	 * machines directly (routed true: through the jump host): a tunnel
+	 * to a service of the machines (the apiserver's address and port)
+	 * made the way the machines are reached, carrying the connection
+	 * from 127.0.0.1 port client_port that listen_fd accepts (see
+	 * struct ku_kube_dialer). *conn goes to hangup once the client's
+	 * socket is closed. NULL routed, or false: connect directly. */
 	bool (*routed)(const struct ku_spec *spec);
-	ku_rc (*dial)(void *state, const char *address, int port, int *fd,
-	    void **conn, char **err);
+	ku_rc (*dial)(void *state, const char *address, int port,
+	    int listen_fd, int client_port, void **conn, char **err);
 	void (*hangup)(void *state, void *conn);
 	/* The phase that undoes on the machines what an install did (kubeup
 	 * down), run by the same engine. */

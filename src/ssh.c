@@ -126,7 +126,11 @@ struct ku_sess {
 struct ku_pump {
 	struct ku_sess sess;
 	LIBSSH2_CHANNEL *ch;
-	int sp;            /* the pump's end of the socketpair */
+	int sp;            /* the pump's end of the socketpair, or the
+	                    * caller's socket it carries */
+	int accept_port;   /* > 0: sp listens; the pump accepts the one
+	                    * connection from 127.0.0.1 this port first */
+	uint64_t accept_deadline;
 	int wake[2];       /* a byte on wake[1] stops the pump */
 	pthread_t thread;
 	bool started;
@@ -1237,6 +1241,47 @@ ku_pump_finish(struct ku_pump *p, char *failure)
 	pthread_mutex_unlock(&p->mu);
 }
 
+/* The tunnel's own connection on its listening socket: the first from
+ * 127.0.0.1 and the expected port (another local process that finds the
+ * port is turned away), before the deadline or a stop. */
+static char *
+ku_pump_accept(struct ku_pump *p)
+{
+	for (;;) {
+		struct pollfd pf[2] = {
+			{ .fd = p->sp, .events = POLLIN },
+			{ .fd = p->wake[0], .events = POLLIN },
+		};
+		struct sockaddr_in peer;
+		socklen_t len = sizeof peer;
+		uint64_t now = ku_now_ms();
+		int fd, r;
+
+		if (now >= p->accept_deadline)
+			return xstrdup(_("the local connection to the tunnel "
+			    "did not come"));
+		r = poll(pf, 2, (int)(p->accept_deadline - now));
+		if (r < 0 && errno != EINTR)
+			return xasprintf("poll: %s", strerror(errno));
+		if (r <= 0)
+			continue;
+		if (pf[1].revents)
+			return xstrdup(_("stopped"));
+		fd = accept4(p->sp, (struct sockaddr *)&peer, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (len == sizeof peer && peer.sin_family == AF_INET &&
+		    peer.sin_addr.s_addr == htonl(INADDR_LOOPBACK) &&
+		    ntohs(peer.sin_port) == p->accept_port) {
+			close(p->sp);
+			p->sp = fd;
+			return NULL;
+		}
+		close(fd);
+	}
+}
+
 static void *
 ku_pump_main(void *arg)
 {
@@ -1249,7 +1294,9 @@ ku_pump_main(void *arg)
 	char *failure = NULL;
 	uint64_t grace;
 
-	for (;;) {
+	if (p->accept_port > 0)
+		failure = ku_pump_accept(p);
+	for (; failure == NULL;) {
 		bool progress = false;
 		struct pollfd pf[3];
 		ssize_t n;
@@ -1425,16 +1472,22 @@ ku_pump_free(struct ku_pump *p)
 }
 
 /* Connects to the jump host, opens a channel to the target through it and
- * starts the pump; *fd is the target session's end of the socketpair. */
+ * starts the pump. carry < 0: *fd is the target session's end of a
+ * socketpair. carry >= 0: the pump carries that socket (taken, also on
+ * failure), and with accept_port > 0 it is a listening socket whose one
+ * connection from that local port is carried. */
 static ku_rc
-ku_pump_start(struct ku_ssh_conn *c, int *fd, char **why)
+ku_pump_start(struct ku_ssh_conn *c, int carry, int accept_port, int *fd,
+    char **why)
 {
 	struct ku_pump *p = xcalloc(1, sizeof *p);
 	uint64_t deadline = ku_deadline_s(c->connect_timeout);
-	int jfd = -1, sv[2];
+	int jfd = -1, sv[2] = { carry, -1 };
 	ku_rc rc;
 
-	p->sp = p->wake[0] = p->wake[1] = -1;
+	p->sp = carry;
+	p->accept_port = accept_port;
+	p->wake[0] = p->wake[1] = -1;
 	p->sess.fd = -1;
 	pthread_mutex_init(&p->mu, NULL);
 	p->log = c->log;
@@ -1465,14 +1518,17 @@ ku_pump_start(struct ku_ssh_conn *c, int *fd, char **why)
 			goto fail;
 		}
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
-	    sv) != 0 || pipe2(p->wake, O_NONBLOCK | O_CLOEXEC) != 0) {
+	if ((carry < 0 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0, sv) != 0) ||
+	    pipe2(p->wake, O_NONBLOCK | O_CLOEXEC) != 0) {
 		rc = ku_why(why, KU_ERR_IO, "socketpair: %s", strerror(errno));
 		goto fail;
 	}
 	p->sp = sv[0];
+	p->accept_deadline = ku_deadline_s(c->connect_timeout);
 	if (pthread_create(&p->thread, NULL, ku_pump_main, p) != 0) {
-		close(sv[1]);
+		if (sv[1] >= 0)
+			close(sv[1]);
 		rc = ku_why(why, KU_ERR_IO, "pthread_create: %s",
 		    strerror(errno));
 		goto fail;
@@ -1481,7 +1537,8 @@ ku_pump_start(struct ku_ssh_conn *c, int *fd, char **why)
 	ku_ssh_log(c, KU_LOG_DEBUG, "%s: tunnel to %s through the jump host "
 	    "is open", c->jump.hostport, c->target.hostport);
 	c->pump = p;
-	*fd = sv[1];
+	if (fd != NULL)
+		*fd = sv[1];
 	return KU_OK;
 fail:
 	ku_pump_free(p);
@@ -1533,7 +1590,7 @@ ku_conn_open(struct ku_ssh_conn *c, char **why)
 		    c->jump.hostport);
 		char *jwhy = NULL;
 
-		rc = ku_pump_start(c, &fd, &jwhy);
+		rc = ku_pump_start(c, -1, 0, &fd, &jwhy);
 		if (rc != KU_OK) {
 			/* The jump host's own message names it. */
 			ku_why(why, rc, _("%s: through the jump host: %s"),
@@ -1707,24 +1764,27 @@ ku_ssh_connect(const struct ku_ssh_opts *opts, struct ku_ssh_conn **out,
 }
 
 ku_rc
-ku_ssh_tunnel(const struct ku_ssh_opts *opts, struct ku_ssh_conn **out,
-    int *fd, char **err)
+ku_ssh_tunnel(const struct ku_ssh_opts *opts, int listen_fd, int client_port,
+    struct ku_ssh_conn **out, char **err)
 {
 	struct ku_ssh_conn *c;
 	char *why = NULL;
 	ku_rc rc;
 
 	*out = NULL;
-	*fd = -1;
-	if (opts->jump == NULL) {
+	if (opts->jump == NULL || listen_fd < 0 || client_port <= 0) {
+		if (listen_fd >= 0)
+			close(listen_fd);
 		if (err)
 			*err = xstrdup(_("ssh: a tunnel needs a jump host"));
 		return KU_ERR_INVALID;
 	}
 	rc = ku_conn_new(opts, &c, err);
-	if (rc != KU_OK)
+	if (rc != KU_OK) {
+		close(listen_fd);
 		return rc;
-	rc = ku_pump_start(c, fd, &why);
+	}
+	rc = ku_pump_start(c, listen_fd, client_port, NULL, &why);
 	if (rc != KU_OK) {
 		char *msg = xasprintf(_("%s: through the jump host: %s"),
 		    c->target.label, why ? why : ku_strerror(rc));

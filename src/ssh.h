@@ -100,12 +100,17 @@ ku_rc ku_ssh_connect(const struct ku_ssh_opts *opts,
     struct ku_ssh_conn **out, char **err);
 /* A TCP connection to opts->target's address and port made by the jump
  * host (opts->jump, required), as for a machine's SSH, without an SSH
- * session of its own: *fd is a connected stream socket (non-blocking)
- * whose bytes travel in a direct-tcpip channel. For a service of the
- * machines that kubeup's machine cannot reach (the apiserver). The caller
- * closes *fd, then ku_ssh_close(*tunnel). */
-ku_rc ku_ssh_tunnel(const struct ku_ssh_opts *opts,
-    struct ku_ssh_conn **tunnel, int *fd, char **err);
+ * session of its own, for a service of the machines that kubeup's machine
+ * cannot reach (the apiserver). The jump host connects before this
+ * returns; then the tunnel accepts, on listen_fd (a listening TCP socket
+ * on 127.0.0.1, taken whatever happens), the one connection that comes
+ * from 127.0.0.1 port client_port within the connect timeout (any other
+ * is closed), and carries its bytes in a direct-tcpip channel. So a
+ * client that must connect by itself (libcurl) can: bind its socket to
+ * 127.0.0.1 first, then connect to listen_fd's address. After the client
+ * closed its socket: ku_ssh_close(*tunnel). */
+ku_rc ku_ssh_tunnel(const struct ku_ssh_opts *opts, int listen_fd,
+    int client_port, struct ku_ssh_conn **tunnel, char **err);
 /* Says goodbye (briefly: a dead peer costs at most a second or two) and
  * frees everything. No other call may be running on conn, or follow.
  * NULL is a no-op. */

@@ -2056,7 +2056,56 @@ echo_once(void *arg)
 	return NULL;
 }
 
-/* A bare TCP connection made by the jump host (the apiserver's way). */
+/* A socket on 127.0.0.1 (listening, or to connect from), its port. */
+static int
+loopback_socket(bool listening, int *port)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof a;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	if (listening)
+		assert_int_equal(listen(fd, 4), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static void
+connect_local(int fd, int port)
+{
+	struct sockaddr_in a;
+
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+}
+
+/* Reads n bytes within 10 s. */
+static void
+read_n(int fd, char *buf, size_t n)
+{
+	size_t have = 0;
+
+	while (have < n) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+		assert_int_equal(poll(&p, 1, 10000), 1);
+		r = recv(fd, buf + have, n - have, 0);
+		assert_true(r > 0);
+		have += (size_t)r;
+	}
+}
+
+/* A bare TCP connection made by the jump host, carrying the one local
+ * connection it was told of (the apiserver's way). */
 static void
 test_tunnel(void **state)
 {
@@ -2068,13 +2117,14 @@ test_tunnel(void **state)
 	};
 	struct ku_ssh_conn *c = NULL;
 	char *err = NULL, *needle, got[6] = "";
-	int lfd, port, fd = -1;
-	size_t have = 0;
+	int lfd, port, lport, cport, cfd, other, oport;
 	pthread_t th;
 
-	/* No jump host, no tunnel. */
-	assert_int_equal(ku_ssh_tunnel(&o, &c, &fd, &err), KU_ERR_INVALID);
+	/* No jump host, no tunnel; the listener is closed all the same. */
+	lfd = loopback_socket(true, &lport);
+	assert_int_equal(ku_ssh_tunnel(&o, lfd, 1, &c, &err), KU_ERR_INVALID);
 	assert_null(c);
+	assert_true(fcntl(lfd, F_GETFD) == -1 && errno == EBADF);
 	free(err);
 	err = NULL;
 
@@ -2083,31 +2133,38 @@ test_tunnel(void **state)
 	o.jump = &jump;
 	o.target.name = NULL;
 	o.target.port = port;
-	assert_int_equal(ku_ssh_tunnel(&o, &c, &fd, &err), KU_OK);
-	assert_true(fd >= 0);
-	assert_int_equal(send(fd, "hello", 5, MSG_NOSIGNAL), 5);
-	while (have < 5) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-		assert_int_equal(poll(&p, 1, 10000), 1);
-		n = recv(fd, got + have, 5 - have, 0);
-		assert_true(n > 0);
-		have += (size_t)n;
+	{
+		int tl = loopback_socket(true, &lport);
+		cfd = loopback_socket(false, &cport);
+		other = loopback_socket(false, &oport);
+		assert_int_equal(ku_ssh_tunnel(&o, tl, cport, &c, &err),
+		    KU_OK);
 	}
+	/* Another local process that finds the port is turned away. */
+	connect_local(other, lport);
+	{
+		struct pollfd p = { .fd = other, .events = POLLIN };
+		assert_int_equal(poll(&p, 1, 10000), 1);
+		assert_int_equal(recv(other, got, 1, 0), 0);
+	}
+	close(other);
+	connect_local(cfd, lport);
+	assert_int_equal(send(cfd, "hello", 5, MSG_NOSIGNAL), 5);
+	read_n(cfd, got, 5);
 	assert_string_equal(got, "hello");
 	needle = xasprintf("target 127.0.0.1 port %d", port);
 	assert_true(file_contains(W.a.log, needle));
 	free(needle);
-	close(fd);
+	close(cfd);
 	ku_ssh_close(c);
 	pthread_join(th, NULL);
 	close(lfd);
 
 	/* Nothing listens there: the jump host says so, by name. */
 	o.target.port = free_port();
-	assert_int_equal(ku_ssh_tunnel(&o, &c, &fd, &err), KU_ERR_CONNECT);
+	lfd = loopback_socket(true, &lport);
+	assert_int_equal(ku_ssh_tunnel(&o, lfd, 1, &c, &err), KU_ERR_CONNECT);
 	assert_null(c);
-	assert_int_equal(fd, -1);
 	assert_non_null(strstr(err, "bastion"));
 	assert_non_null(strstr(err, "cannot reach"));
 	free(err);
