@@ -137,25 +137,8 @@ file_contains(const char *path, const char *needle)
 
 /* --- ports --- */
 
-static int
-free_port(void)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof a;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port;
-
-	assert_true(fd >= 0);
-	memset(&a, 0, sizeof a);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
-/* A listening socket on 127.0.0.1 (port in *port). */
+/* A socket bound to 127.0.0.1, any port (in *port); listening when
+ * backlog >= 0. */
 static int
 listener(int backlog, int *port)
 {
@@ -168,10 +151,20 @@ listener(int backlog, int *port)
 	a.sin_family = AF_INET;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-	assert_int_equal(listen(fd, backlog), 0);
+	if (backlog >= 0)
+		assert_int_equal(listen(fd, backlog), 0);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
 	*port = ntohs(a.sin_port);
 	return fd;
+}
+
+static int
+free_port(void)
+{
+	int port;
+
+	close(listener(-1, &port));
+	return port;
 }
 
 /* --- sshd --- */
@@ -2056,26 +2049,6 @@ echo_once(void *arg)
 	return NULL;
 }
 
-/* A socket on 127.0.0.1 (listening, or to connect from), its port. */
-static int
-loopback_socket(bool listening, int *port)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof a;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	assert_true(fd >= 0);
-	memset(&a, 0, sizeof a);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-	if (listening)
-		assert_int_equal(listen(fd, 4), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	*port = ntohs(a.sin_port);
-	return fd;
-}
-
 static void
 connect_local(int fd, int port)
 {
@@ -2121,7 +2094,7 @@ test_tunnel(void **state)
 	pthread_t th;
 
 	/* No jump host, no tunnel; the listener is closed all the same. */
-	lfd = loopback_socket(true, &lport);
+	lfd = listener(4, &lport);
 	assert_int_equal(ku_ssh_tunnel(&o, lfd, 1, &c, &err), KU_ERR_INVALID);
 	assert_null(c);
 	assert_true(fcntl(lfd, F_GETFD) == -1 && errno == EBADF);
@@ -2134,9 +2107,9 @@ test_tunnel(void **state)
 	o.target.name = NULL;
 	o.target.port = port;
 	{
-		int tl = loopback_socket(true, &lport);
-		cfd = loopback_socket(false, &cport);
-		other = loopback_socket(false, &oport);
+		int tl = listener(4, &lport);
+		cfd = listener(-1, &cport);
+		other = listener(-1, &oport);
 		assert_int_equal(ku_ssh_tunnel(&o, tl, cport, &c, &err),
 		    KU_OK);
 	}
@@ -2162,7 +2135,7 @@ test_tunnel(void **state)
 
 	/* Nothing listens there: the jump host says so, by name. */
 	o.target.port = free_port();
-	lfd = loopback_socket(true, &lport);
+	lfd = listener(4, &lport);
 	assert_int_equal(ku_ssh_tunnel(&o, lfd, 1, &c, &err), KU_ERR_CONNECT);
 	assert_null(c);
 	assert_non_null(strstr(err, "bastion"));
