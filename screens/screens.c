@@ -1067,7 +1067,7 @@ wz_question(void *ud)
 {
 	struct wz *w = ud;
 
-	return w->dialog.open ? &w->dialog : NULL;
+	return &w->dialog;   /* shown only when open */
 }
 
 static int

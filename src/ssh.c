@@ -126,10 +126,11 @@ struct ku_sess {
 struct ku_pump {
 	struct ku_sess sess;
 	LIBSSH2_CHANNEL *ch;
-	int sp;            /* the pump's end of the socketpair, or the
-	                    * caller's socket it carries */
-	int accept_port;   /* > 0: sp listens; the pump accepts the one
-	                    * connection from 127.0.0.1 this port first */
+	int sp;            /* the pump's end of the socketpair; or, with
+	                    * accept_port, the caller's listening socket,
+	                    * then the connection accepted on it */
+	int accept_port;   /* > 0: the pump first accepts on sp the one
+	                    * connection from 127.0.0.1 this port */
 	uint64_t accept_deadline;
 	int wake[2];       /* a byte on wake[1] stops the pump */
 	pthread_t thread;
@@ -1269,8 +1270,11 @@ ku_pump_accept(struct ku_pump *p)
 			return xstrdup(_("stopped"));
 		fd = accept4(p->sp, (struct sockaddr *)&peer, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0 && (errno == EINTR || errno == EAGAIN ||
+		    errno == ECONNABORTED))
 			continue;
+		if (fd < 0)   /* out of descriptors: no spinning on it */
+			return xasprintf("accept: %s", strerror(errno));
 		if (len == sizeof peer && peer.sin_family == AF_INET &&
 		    peer.sin_addr.s_addr == htonl(INADDR_LOOPBACK) &&
 		    ntohs(peer.sin_port) == p->accept_port) {
@@ -1472,20 +1476,19 @@ ku_pump_free(struct ku_pump *p)
 }
 
 /* Connects to the jump host, opens a channel to the target through it and
- * starts the pump. carry < 0: *fd is the target session's end of a
- * socketpair. carry >= 0: the pump carries that socket (taken, also on
- * failure), and with accept_port > 0 it is a listening socket whose one
- * connection from that local port is carried. */
+ * starts the pump. listen_fd < 0: *fd is the target session's end of a
+ * socketpair. listen_fd >= 0 (taken, also on failure): the pump carries
+ * the one connection from 127.0.0.1 port accept_port it accepts there. */
 static ku_rc
-ku_pump_start(struct ku_ssh_conn *c, int carry, int accept_port, int *fd,
-    char **why)
+ku_pump_start(struct ku_ssh_conn *c, int listen_fd, int accept_port,
+    int *fd, char **why)
 {
 	struct ku_pump *p = xcalloc(1, sizeof *p);
 	uint64_t deadline = ku_deadline_s(c->connect_timeout);
-	int jfd = -1, sv[2] = { carry, -1 };
+	int jfd = -1, sv[2] = { listen_fd, -1 };
 	ku_rc rc;
 
-	p->sp = carry;
+	p->sp = listen_fd;
 	p->accept_port = accept_port;
 	p->wake[0] = p->wake[1] = -1;
 	p->sess.fd = -1;
@@ -1518,7 +1521,7 @@ ku_pump_start(struct ku_ssh_conn *c, int carry, int accept_port, int *fd,
 			goto fail;
 		}
 	}
-	if ((carry < 0 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+	if ((listen_fd < 0 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0, sv) != 0) ||
 	    pipe2(p->wake, O_NONBLOCK | O_CLOEXEC) != 0) {
 		rc = ku_why(why, KU_ERR_IO, "socketpair: %s", strerror(errno));

@@ -149,7 +149,7 @@ struct ku_ui_app {
 	/* > 0: redraw every so many ms while it returns so (a spinner);
 	 * 0: sleep until a key or a wake. */
 	int (*tick_ms)(void *ud);
-	/* The question the screen asks now (an open dialog), or NULL. A
+	/* The screen's dialog (asked only while open), or NULL. A
 	 * terminal below the minimum size shows it in plain lines and passes
 	 * the keys on, so that it can still be answered. */
 	const struct ku_dialog *(*question)(void *ud);
