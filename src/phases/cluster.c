@@ -1297,42 +1297,56 @@ ku_run_reach(struct ku_task *t, struct ku_buf *script, const char *what,
 	return rc;
 }
 
-/* Met when the test pod of every machine of the spec is ready. */
+/* Met when the test pod of every machine of the spec is ready. One list
+ * a poll, whatever the number of machines: every machine polls this at
+ * once, so a get per pod would cost the apiserver machines squared
+ * requests a second. */
 static ku_rc
 ku_test_pods_cond(struct ku_kube *k, void *arg, bool *met, char **seen,
     char **err)
 {
 	const struct ku_spec *spec = arg;
+	json_object *list = NULL, *items;
 	struct ku_buf missing;
-	ku_rc rc = KU_OK;
+	size_t n;
+	ku_rc rc;
 
+	rc = ku_kube_get(k, "/api/v1/namespaces/default/pods?labelSelector="
+	    KU_CHECK_LABEL "%3Dnet", &list, err);
+	if (rc != KU_OK)
+		return rc;
+	items = ku_json_get(list, "items");
+	n = ku_json_len(items);
 	ku_buf_init(&missing, 4096);
-	for (size_t i = 0; i < ku_spec_n_machines(spec) && rc == KU_OK; i++) {
+	for (size_t i = 0; i < ku_spec_n_machines(spec); i++) {
 		const char *m = ku_spec_machine(spec, i)->name;
-		char *path = xasprintf("/api/v1/namespaces/default/pods/"
-		    "kubeup-check-net-%s", m);
+		char *name = xasprintf("kubeup-check-net-%s", m);
 		json_object *pod = NULL;
 		bool ready = false;
 		char *s = NULL;
 
-		rc = ku_kube_get(k, path, &pod, err);
-		if (rc == KU_OK && pod)
-			ku_obj_state(k, pod, &ready, &s);
-		if (rc == KU_OK && !ready)
+		for (size_t j = 0; j < n && pod == NULL; j++) {
+			json_object *p = json_object_array_get_idx(items, j);
+			const char *pn = ku_json_str(p, "metadata.name");
+
+			if (pn && strcmp(pn, name) == 0)
+				pod = p;
+		}
+		if (pod)
+			ku_pod_state(k, pod, &ready, &s);
+		if (!ready)
 			ku_buf_printf(&missing, "%s%s (%s)", missing.len ?
 			    ", " : "", m, s ? s : _("not there"));
 		free(s);
-		json_object_put(pod);
-		free(path);
+		free(name);
 	}
-	if (rc == KU_OK) {
-		*met = missing.len == 0;
-		free(*seen);
-		*seen = xasprintf(_("not ready on %s"), missing.len ?
-		    missing.data : "-");
-	}
+	*met = missing.len == 0;
+	free(*seen);
+	*seen = xasprintf(_("not ready on %s"), missing.len ? missing.data :
+	    "-");
 	ku_buf_free(&missing);
-	return rc;
+	json_object_put(list);
+	return KU_OK;
 }
 
 ku_rc
