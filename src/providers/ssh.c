@@ -877,6 +877,30 @@ ku_check_container(struct ku_task *t)
 	return rc;
 }
 
+/* How long check-reach gives a TCP connection: a first try for every
+ * machine, then one longer try for those that did not answer. When
+ * hundreds of machines all check each other at once, an SSH port's
+ * accept queue can overflow; its SYNs are then resent after 1, 3 and 7
+ * seconds, so a slow first connection is not yet a failure. */
+#define KU_REACH_FIRST   5
+#define KU_REACH_AGAIN  15
+
+static void
+ku_reach_probe(struct ku_buf *b, const char *fn, const struct ku_machine *m)
+{
+	char port[16];
+
+	snprintf(port, sizeof port, "%d", m->port);
+	ku_script_raw_text(b, fn);
+	ku_script_raw_text(b, " ");
+	ku_script_word(b, m->name);
+	ku_script_raw_text(b, " ");
+	ku_script_word(b, m->address);
+	ku_script_raw_text(b, " ");
+	ku_script_word(b, port);
+	ku_script_raw_text(b, "\n");
+}
+
 /* Every machine reaches every other: a TCP connection from this machine
  * to each other machine's SSH port. */
 static ku_rc
@@ -889,26 +913,36 @@ ku_check_reach(struct ku_task *t)
 	ku_rc rc;
 
 	ku_buf_init(&script, 0);
-	ku_script_raw_text(&script, "failed=\n");
-	for (size_t i = 0; i < ku_spec_n_machines(spec); i++) {
-		const struct ku_machine *m = ku_spec_machine(spec, i);
-		char port[16];
-		if (m == self)
-			continue;
-		snprintf(port, sizeof port, "%d", m->port);
-		ku_script_raw_text(&script, "timeout 5 bash -c 'exec 3<>"
-		    "\"/dev/tcp/$1/$2\"' sh ");
-		ku_script_word(&script, m->address);
-		ku_script_raw_text(&script, " ");
-		ku_script_word(&script, port);
-		ku_script_raw_text(&script, " 2>/dev/null || failed=\"$failed \"");
-		ku_script_word(&script, m->name);
-		ku_script_raw_text(&script, "\n");
-	}
-	ku_script_raw_text(&script, "if [ -n \"$failed\" ]; then echo "
-	    "\"cannot reach:$failed\" >&2; exit 1; fi\n");
+	ku_script_raw_text(&script,
+	    "slow= failed=\n"
+	    "probe() { timeout \"$1\" bash -c 'exec 3<>\"/dev/tcp/$0/$1\"' "
+	    "\"$2\" \"$3\" 2>/dev/null; }\n"
+	    "first() { probe " KU_STR(KU_REACH_FIRST) " \"$2\" \"$3\" || "
+	    "slow=\"$slow $1\"; }\n"
+	    "again() {\n"
+	    "  case \"$slow \" in\n"
+	    "  *\" $1 \"*) probe " KU_STR(KU_REACH_AGAIN) " \"$2\" \"$3\" || "
+	    "failed=\"$failed $1\" ;;\n"
+	    "  esac\n"
+	    "}\n");
+	for (size_t i = 0; i < ku_spec_n_machines(spec); i++)
+		if (ku_spec_machine(spec, i) != self)
+			ku_reach_probe(&script, "first", ku_spec_machine(spec, i));
+	ku_script_raw_text(&script, "if [ -n \"$slow\" ]; then\n");
+	for (size_t i = 0; i < ku_spec_n_machines(spec); i++)
+		if (ku_spec_machine(spec, i) != self)
+			ku_reach_probe(&script, "again", ku_spec_machine(spec, i));
+	ku_script_raw_text(&script, "fi\n"
+	    "if [ -n \"$failed\" ]; then echo \"cannot reach:$failed (no TCP "
+	    "connection to the SSH port within " KU_STR(KU_REACH_FIRST)
+	    " s, then " KU_STR(KU_REACH_AGAIN) " s)\" >&2; exit 1; fi\n"
+	    "printf '%s' \"$slow\"\n");
 	rc = ku_run_script(t, _("reach every other machine"), script.data,
 	    &res);
+	if (rc == KU_OK && res.out.len)
+		ku_task_log(t, KU_LOG_WARN, _("%s reached%s only on the second "
+		    "try (no connection within the first %d s)"),
+		    ku_task_target(t), res.out.data, KU_REACH_FIRST);
 	ku_exec_result_free(&res);
 	ku_buf_free(&script);
 	return rc;
