@@ -17,6 +17,8 @@
 #include "answers.h"
 #include "i18n.h"
 #include "plan.h"
+#include "pki.h"
+#include "shell.h"
 #include "wizard.h"
 
 enum { DLG_DECIDE = 10, DLG_RUN_ERROR = 11 };
@@ -1211,12 +1213,27 @@ const struct wz_screen wz_aborted_screen = {
 	.key = wz_end_key,
 };
 
+/* A command in bold, wrapped rather than cut, so that all of it can be
+ * read off the screen; below *y, moved on. */
+static void
+wz_command(int *y, const char *cmd)
+{
+	struct ku_strv parts = { 0 };
+
+	ku_ui_wrap(cmd, COLS - 6, &parts);
+	attrset(A_BOLD);
+	for (size_t i = 0; i < parts.n && *y < LINES - 2; i++)
+		ku_ui_put((*y)++, 4, COLS - 6, 0, parts.v[i]);
+	attrset(A_NORMAL);
+	ku_strv_free(&parts);
+}
+
 static void
 wz_done_draw(struct wz *w)
 {
 	const char *dir = w->run ? ku_run_state_dir(w->run) : "";
 	int y = 2;
-	char dur[32];
+	char dur[32], *cmd, *conf, *q;
 
 	wz_title(w, _("Done"));
 	ku_format_duration(w->run_end_ms - w->run_start_ms, dur, sizeof dur);
@@ -1228,14 +1245,26 @@ wz_done_draw(struct wz *w)
 	ku_ui_printf(y++, 2, COLS - 4,
 	    _("Admin kubeconfig: %s/kubeconfig/admin.conf"), dir);
 	ku_ui_put(y++, 2, COLS - 4, 0, _("Try:"));
-	attrset(A_BOLD);
-	ku_ui_printf(y++, 4, COLS - 6,
-	    "kubectl --kubeconfig %s/kubeconfig/admin.conf get nodes", dir);
-	attrset(A_NORMAL);
-	if (w->spec->ssh.jump != NULL)
-		ku_ui_printf(y++, 4, COLS - 6, _("(where %s port 6443 is "
-		    "reachable: kubeup went through the jump host %s)"),
-		    w->spec->master.address, w->spec->ssh.jump->address);
+	conf = xasprintf("%s/kubeconfig/admin.conf", dir);
+	q = ku_sh_quote(conf);
+	cmd = xasprintf("kubectl --kubeconfig %s get nodes", q);
+	wz_command(&y, cmd);
+	free(cmd);
+	if (w->spec->ssh.jump != NULL) {
+		ku_ui_printf(y++, 2, COLS - 4, _("Where only the jump host %s "
+		    "is reachable, forward the apiserver's port first:"),
+		    w->spec->ssh.jump->address);
+		cmd = ku_spec_api_forward(w->spec);
+		wz_command(&y, cmd);
+		free(cmd);
+		ku_ui_put(y++, 2, COLS - 4, 0, _("then:"));
+		cmd = xasprintf("kubectl --kubeconfig %s --server "
+		    "https://127.0.0.1:%d get nodes", q, KU_PKI_API_PORT);
+		wz_command(&y, cmd);
+		free(cmd);
+	}
+	free(q);
+	free(conf);
 	y++;
 	if (w->skipped.n) {
 		/* every skipped substep, by name; the machines when only some

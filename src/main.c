@@ -334,11 +334,17 @@ ku_print_try(FILE *out, const struct ku_spec *spec, const struct ku_run *run)
 	if (ku_journal_phase_done(ku_run_journal(run), "3")) {
 		fprintf(out, _("kubeup: the cluster's admin kubeconfig is %s; "
 		    "try: kubectl --kubeconfig %s get nodes\n"), conf, q);
-		if (spec->ssh.jump != NULL)
+		if (spec->ssh.jump != NULL) {
+			char *fwd = ku_spec_api_forward(spec);
+
 			fprintf(out, _("kubeup: the apiserver was reached "
-			    "through the jump host %s: run kubectl where %s "
-			    "port 6443 is reachable\n"),
-			    spec->ssh.jump->address, spec->master.address);
+			    "through the jump host %s. Where only the jump "
+			    "host is reachable, forward its port first: %s\n"
+			    "kubeup: then: kubectl --kubeconfig %s --server "
+			    "https://127.0.0.1:%d get nodes\n"),
+			    spec->ssh.jump->address, fwd, q, KU_PKI_API_PORT);
+			free(fwd);
+		}
 	}
 	free(q);
 	free(conf);

@@ -16,6 +16,8 @@
 #include <openssl/crypto.h>
 
 #include "i18n.h"
+#include "pki.h"
+#include "shell.h"
 #include "spec.h"
 #include "util.h"
 #include "versions.h"
@@ -275,6 +277,46 @@ ku_spec_machine(const struct ku_spec *spec, size_t i)
 	if (i - 1 < spec->n_nodes)
 		return &spec->nodes[i - 1];
 	return NULL;
+}
+
+char *
+ku_spec_api_forward(const struct ku_spec *spec)
+{
+	const struct ku_jump_host *j = spec->ssh.jump;
+	struct ku_buf b;
+	char *fwd, *dest;
+
+	if (j == NULL)
+		return NULL;
+	/* The apiserver's certificate names 127.0.0.1 (pki.c), so TLS
+	 * verifies through the forward as it does directly. */
+	if (strchr(spec->master.address, ':'))   /* IPv6: in brackets */
+		fwd = xasprintf("127.0.0.1:%d:[%s]:%d", KU_PKI_API_PORT,
+		    spec->master.address, KU_PKI_API_PORT);
+	else
+		fwd = xasprintf("127.0.0.1:%d:%s:%d", KU_PKI_API_PORT,
+		    spec->master.address, KU_PKI_API_PORT);
+	dest = j->user ? xasprintf("%s@%s", j->user, j->address) :
+	    xstrdup(j->address);
+	ku_buf_init(&b, 0);
+	ku_script_raw(&b, "ssh -N -L ");
+	ku_script_word(&b, fwd);
+	if (j->port != 22) {
+		char port[16];
+
+		snprintf(port, sizeof port, "%d", j->port);
+		ku_script_raw(&b, " -p ");
+		ku_script_word(&b, port);
+	}
+	if (j->key_file) {
+		ku_script_raw(&b, " -i ");
+		ku_script_word(&b, j->key_file);
+	}
+	ku_script_raw(&b, " ");
+	ku_script_word(&b, dest);
+	free(fwd);
+	free(dest);
+	return ku_buf_steal(&b);
 }
 
 void

@@ -17,6 +17,7 @@
 
 #include "testlib.h"
 #include "answers.h"
+#include "shell.h"
 #include "spec.h"
 #include "util.h"
 #include "versions.h"
@@ -1187,6 +1188,56 @@ test_key_files(void **state)
 	free(missing);
 }
 
+/* The forward the summary offers when a jump host carried the API: the
+ * master's address (IPv6 in brackets), the jump host's port, key and
+ * user, every value quoted by the one quoting function. */
+static void
+test_api_forward(void **state)
+{
+	struct env *e = *state;
+	char *key = in_dir(e, "jump key");
+	char *text, *fwd, *qkey, *want;
+	struct ku_spec *spec;
+
+	put_file(e, "jump key", "k\n", 0600);
+	spec = read_ok(e, MASTER_LINE);
+	assert_null(ku_spec_api_forward(spec));
+	ku_spec_free(spec);
+
+	spec = read_ok(e,
+	    "provider = { ssh = { user = \"admin\"; key = \"\";\n"
+	    "  jump_host = { address = \"192.0.2.1\"; }; }; };\n"
+	    "machines = { master = { name = \"m\"; address = \"192.0.2.10\"; };\n"
+	    "  nodes = ( { name = \"n\"; address = \"192.0.2.11\"; } ); };\n");
+	fwd = ku_spec_api_forward(spec);
+	assert_string_equal(fwd,
+	    "ssh -N -L '127.0.0.1:6443:192.0.2.10:6443' 'admin@192.0.2.1'");
+	free(fwd);
+	ku_spec_free(spec);
+
+	text = xasprintf(
+	    "provider = { ssh = { user = \"admin\";\n"
+	    "  jump_host = { address = \"2001:db8::1\"; port = 2222;\n"
+	    "    user = \"bastion\"; key = \"%s\"; }; }; };\n"
+	    "machines = { master = { name = \"m\"; address = \"2001:db8::10\"; };\n"
+	    "  nodes = ( { name = \"n\"; address = \"2001:db8::11\"; } ); };\n",
+	    key);
+	spec = read_ok(e, text);
+	fwd = ku_spec_api_forward(spec);
+	qkey = ku_sh_quote(key);
+	want = xasprintf("ssh -N -L '127.0.0.1:6443:[2001:db8::10]:6443' "
+	    "-p '2222' -i %s 'bastion@2001:db8::1'", qkey);
+	assert_string_equal(fwd, want);
+	/* the key's path has a blank: quoted */
+	assert_non_null(strstr(fwd, "'"));
+	free(want);
+	free(qkey);
+	free(fwd);
+	ku_spec_free(spec);
+	free(text);
+	free(key);
+}
+
 static void
 test_sudo_password(void **state)
 {
@@ -2025,6 +2076,7 @@ main(void)
 		cmocka_unit_test(test_diff_names_every_field),
 		cmocka_unit_test(test_validate_hand_built),
 		cmocka_unit_test(test_names_and_diags),
+		cmocka_unit_test(test_api_forward),
 	};
 
 	return cmocka_run_group_tests_name("answers", tests, env_setup,
