@@ -26,7 +26,15 @@ ok() {
 		echo "not ok $ku_n - $desc"
 		ku_failed=$((ku_failed + 1))
 		if [ -f "$TMP/out" ]; then
-			echo "# last output:"; sed 's/^/#   /' "$TMP/out" | head -40
+			# its start and its end, where a run says what failed
+			echo "# last output:"
+			if [ "$(wc -l < "$TMP/out")" -le 60 ]; then
+				sed 's/^/#   /' "$TMP/out"
+			else
+				head -n 20 "$TMP/out" | sed 's/^/#   /'
+				echo "#   [...]"
+				tail -n 40 "$TMP/out" | sed 's/^/#   /'
+			fi
 		fi
 	fi
 }
