@@ -1352,22 +1352,25 @@ ku_test_pods_cond(struct ku_kube *k, void *arg, bool *met, char **seen,
 ku_rc
 ku_api_check_pod_network(struct ku_task *t)
 {
+	const struct ku_spec *spec = ku_task_spec(t);
 	struct ku_kube *k = NULL;
 	json_object *list = NULL, *items;
-	struct ku_buf script;
+	struct ku_buf script, missing;
 	char *err = NULL;
 	size_t n, reached = 0;
 	ku_rc rc = ku_task_kube(t, "admin", &k);
 
 	/* Every machine's test pod, once they are all ready: the machines
 	 * run the test-pod substep at their own pace. A machine whose pod
-	 * does not come (its own substep fails) holds the others up for
-	 * KU_WAIT_REACH seconds at most; they then reach the pods there
-	 * are. */
+	 * does not come holds the others up for KU_WAIT_REACH seconds at
+	 * most; they then reach the pods there are, and fail naming the
+	 * ones they could not try. Passing without them would leave those
+	 * pods unchecked from here for good: once its pod comes (a retry
+	 * of its test-pod substep), nothing would run this check again. */
 	if (rc == KU_OK) {
 		rc = ku_kube_wait(k, _("every machine's test pod to be ready"),
-		    KU_WAIT_REACH, 1000, ku_test_pods_cond,
-		    (void *)ku_task_spec(t), &err);
+		    KU_WAIT_REACH, 1000, ku_test_pods_cond, (void *)spec,
+		    &err);
 		if (rc == KU_ERR_TIMEOUT) {
 			ku_task_log(t, KU_LOG_WARN, "%s", err);
 			rc = KU_OK;
@@ -1387,41 +1390,60 @@ ku_api_check_pod_network(struct ku_task *t)
 		return rc;
 	}
 	ku_buf_init(&script, 0);
+	ku_buf_init(&missing, 0);
 	ku_reach_script(&script);
 	items = ku_json_get(list, "items");
 	n = ku_json_len(items);
-	for (size_t i = 0; i < n; i++) {
-		json_object *p = json_object_array_get_idx(items, i);
-		const char *node = ku_json_str(p, "spec.nodeName");
-		const char *ip = ku_json_str(p, "status.podIP");
+	for (size_t i = 0; i < ku_spec_n_machines(spec); i++) {
+		const char *m = ku_spec_machine(spec, i)->name;
+		char *name = xasprintf("kubeup-check-net-%s", m);
+		json_object *p = NULL;
+		const char *ip = NULL;
 		char port[16];
-		bool ready;
-		char *seen;
+		bool ready = false;
+		char *seen = NULL;
 
-		ku_pod_state(NULL, p, &ready, &seen);
-		if (!ready || node == NULL || ip == NULL ||
-		    ku_ip_family(ip) == 0) {
-			/* That machine's own test-pod substep reports it. */
-			ku_task_log(t, KU_LOG_WARN, _("the test pod %s is not "
-			    "ready (%s): not reached from here"),
-			    ku_json_str(p, "metadata.name"), seen);
+		for (size_t j = 0; j < n && p == NULL; j++) {
+			json_object *pj = json_object_array_get_idx(items, j);
+			const char *pn = ku_json_str(pj, "metadata.name");
+
+			if (pn && strcmp(pn, name) == 0)
+				p = pj;
+		}
+		free(name);
+		if (p) {
+			ku_pod_state(NULL, p, &ready, &seen);
+			ip = ku_json_str(p, "status.podIP");
+		}
+		if (!ready || ip == NULL || ku_ip_family(ip) == 0) {
+			ku_buf_printf(&missing, "%s%s (%s)", missing.len ?
+			    ", " : "", m, seen ? seen : _("not there"));
 			free(seen);
 			continue;
 		}
 		free(seen);
 		snprintf(port, sizeof port, "%d", KU_CHECK_PORT);
-		ku_reach_line(&script, node, ip, port);
+		ku_reach_line(&script, m, ip, port);
 		reached++;
 	}
-	if (reached == 0)
-		rc = ku_task_fail(t, KU_ERR_CHECK, _("no test pod is ready to "
-		    "be reached (run the test-pod substep first)"));
-	else
+	if (reached > 0)
 		rc = ku_run_reach(t, &script, _("test pods"), NULL);
-	if (rc == KU_OK)
+	if (rc == KU_OK && reached > 0)
 		ku_task_log(t, KU_LOG_INFO, ngettext("%s reaches %zu test pod",
 		    "%s reaches %zu test pods", reached), ku_task_target(t),
 		    reached);
+	if (missing.len > 0) {
+		/* after a failed probe, its message stays the substep's */
+		if (rc == KU_OK)
+			rc = ku_task_fail(t, KU_ERR_CHECK, _("from %s, these "
+			    "test pods were not ready, so not reached: %s; "
+			    "retry once their machines' test-pod substeps "
+			    "pass"), ku_task_target(t), missing.data);
+		else
+			ku_task_log(t, KU_LOG_ERROR, _("not ready, so not "
+			    "reached either: %s"), missing.data);
+	}
+	ku_buf_free(&missing);
 	ku_buf_free(&script);
 	json_object_put(list);
 	ku_kube_close(k);

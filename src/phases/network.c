@@ -5,7 +5,10 @@
 #include "phases/phases.h"
 
 /* The plugin's manifest is applied once; every machine is then checked
- * on its own, so one unreachable node fails only its own substeps. */
+ * on its own, so one unreachable node fails its own substeps. The pod
+ * network check of every other machine then fails too, naming it: their
+ * test probes never reached its pod, and a retry, once it is back, runs
+ * them again. */
 static const struct ku_substep_def ku_network_substeps[] = {
 	{
 		.id = "apply-network",
