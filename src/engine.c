@@ -567,6 +567,19 @@ ku_run_phase(struct ku_engine *e, size_t p)
 	ku_log(e->opts.log, KU_LOG_INFO, ph->def->id, NULL, NULL,
 	    "phase %s started: %s", ph->def->id, ph->def->title);
 
+	/* A run without --resume does the phase again: what an earlier run
+	 * recorded for it no longer counts, or a --resume after this run
+	 * stops would take a substep this run did not reach as finished,
+	 * though what it depends on was done again (a new test pod, say). */
+	if (!e->opts.resume && ku_journal_mark(e->opts.journal, "redo",
+	    ph->def->id) != KU_OK) {
+		/* nothing starts; the loop below ends the phase */
+		e->journal_error = KU_ERR_JOURNAL;
+		e->aborted = true;
+		ku_log(e->opts.log, KU_LOG_ERROR, ph->def->id, NULL, NULL,
+		    "journal write failed: the run stops, since it could not "
+		    "be resumed");
+	}
 	/* What an earlier run finished stays finished on --resume. */
 	for (size_t s = 0; s < ph->n_steps; s++) {
 		struct ku_step_tasks *st = &e->steps[p][s];

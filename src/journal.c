@@ -121,6 +121,26 @@ ku_phase_key(const char *phase)
 	return xasprintf("phase\037%s", phase);
 }
 
+/* After a "redo" mark (a run without --resume starts the phase again),
+ * nothing an earlier run recorded for the phase counts: a substep that
+ * run does not reach is not finished. Entries stay, as pending, which
+ * ku_journal_state() also gives for none. */
+static void
+ku_table_forget_phase(struct ku_journal *j, const char *phase)
+{
+	size_t plen = strlen(phase);
+	char *pkey = ku_phase_key(phase);
+
+	for (size_t i = 0; i < j->cap; i++) {
+		const char *k = j->tab[i].key;
+
+		if (k && ((strncmp(k, phase, plen) == 0 && k[plen] == '\037') ||
+		    strcmp(k, pkey) == 0))
+			j->tab[i].state = KU_STATE_PENDING;
+	}
+	free(pkey);
+}
+
 static void
 ku_checksum(const char *json, size_t len, char out[KU_SUM_LEN + 1])
 {
@@ -182,6 +202,12 @@ ku_journal_apply(struct ku_journal *j, const char *json)
 			j->runs++;
 		else if (strcmp(what, "reset") == 0)
 			ku_table_clear(j);
+		else if (strcmp(what, "redo") == 0) {
+			const char *note = ku_jstr(o, "note");
+			if (note == NULL)
+				goto out;
+			ku_table_forget_phase(j, note);
+		}
 		ok = true;
 	}
 out:
@@ -383,6 +409,8 @@ ku_journal_mark(struct ku_journal *j, const char *what, const char *note)
 		j->runs++;
 	else if (rc == KU_OK && strcmp(what, "reset") == 0)
 		ku_table_clear(j);
+	else if (rc == KU_OK && strcmp(what, "redo") == 0 && note)
+		ku_table_forget_phase(j, note);
 	pthread_mutex_unlock(&j->lock);
 	json_object_put(o);
 	return rc;

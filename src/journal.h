@@ -28,7 +28,9 @@ ku_rc ku_journal_record(struct ku_journal *j, const char *phase,
     const char *substep, const char *target, enum ku_state state, ku_rc err,
     const char *message);
 /* Appends a run marker ("run-start", "run-end") with a note. "reset"
- * forgets every state recorded before it (kubeup down undid them). */
+ * forgets every state recorded before it (kubeup down undid them);
+ * "redo", with a phase's id as its note, forgets that phase's (a run
+ * without --resume does it again). */
 ku_rc ku_journal_mark(struct ku_journal *j, const char *what,
     const char *note);
 

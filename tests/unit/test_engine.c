@@ -1431,6 +1431,45 @@ test_resume(void **state)
 	assert_int_equal(ku_journal_runs(f->journal), 3);
 }
 
+/* A run without --resume does its phases again, so on a --resume after
+ * it, what an older run finished does not count for a substep that run
+ * did not reach: node-2's c, done in run 1, waited in run 2 behind a b
+ * that failed (b might have changed what c checks), and runs in run 3. */
+static void
+test_fresh_run_forgets(void **state)
+{
+	struct fx *f = *state;
+	static const struct rule rules[] = {
+		{ .phase = "1", .substep = "b", .target = "node-2",
+		  .fail_times = -1 },
+	};
+	static const enum ku_decision abort_script[] = { KU_DECIDE_ABORT };
+
+	/* Run 1: everything done. */
+	fx_start(f, 3, phases_abc_x, 1);
+	assert_int_equal(fx_run(f), KU_OK);
+	assert_int_equal(jstate(f, "1", "c", "node-2"), KU_STATE_DONE);
+
+	/* Run 2, without resume: node-2's b fails; the operator aborts. */
+	fx_reopen_journal(f);
+	ctx_clear(&f->c);
+	fx_rules(f, rules, 1);
+	fx_script(f, 1, abort_script);
+	assert_int_equal(fx_run(f), KU_ERR_ABORTED);
+	assert_int_equal(calls(&f->c, "1", "c", "node-2"), 0);
+	assert_int_equal(jstate(f, "1", "c", "node-2"), KU_STATE_PENDING);
+
+	/* Run 3, resumed: b works now, and c follows it. */
+	fx_reopen_journal(f);
+	ctx_clear(&f->c);
+	f->opts.resume = true;
+	assert_int_equal(fx_run(f), KU_OK);
+	assert_int_equal(calls(&f->c, "1", "b", "node-2"), 1);
+	assert_int_equal(calls(&f->c, "1", "c", "node-2"), 1);
+	assert_int_equal(calls(&f->c, "1", "a", "node-2"), 0);
+	assert_true(ku_journal_phase_done(f->journal, "1"));
+}
+
 /* A target skipped in an earlier run stays skipped on --resume. */
 static void
 test_resume_keeps_skipped(void **state)
@@ -2030,6 +2069,7 @@ main(void)
 		T(test_barrier_after_skip),
 		T(test_resume),
 		T(test_resume_keeps_skipped),
+		T(test_fresh_run_forgets),
 		T(test_prerequisite_missing),
 		T(test_phase_selection),
 		T(test_cancel),

@@ -492,6 +492,57 @@ test_reset(void **state)
 	ku_journal_close(j);
 }
 
+/* A run without --resume starts phase 4.2 again: "redo" forgets that
+ * phase's records (4.2, not 4.1 nor a phase whose id starts the same),
+ * in this process and when the journal is read again; later records of
+ * the phase count. */
+static void
+test_redo_phase(void **state)
+{
+	struct fx *f = *state;
+	struct ku_journal *j = NULL;
+
+	assert_int_equal(ku_journal_open(f->path, &j, NULL), KU_OK);
+	assert_int_equal(ku_journal_mark(j, "run-start", NULL), KU_OK);
+	assert_int_equal(ku_journal_record(j, "4.1", "kubelet", "node-1",
+	    KU_STATE_DONE, KU_OK, NULL), KU_OK);
+	assert_int_equal(ku_journal_mark_phase(j, "4.1", KU_STATE_DONE), KU_OK);
+	assert_int_equal(ku_journal_record(j, "4.2", "test-pod", "node-1",
+	    KU_STATE_DONE, KU_OK, NULL), KU_OK);
+	assert_int_equal(ku_journal_record(j, "4.2", "check-pod-network",
+	    "node-1", KU_STATE_DONE, KU_OK, NULL), KU_OK);
+	assert_int_equal(ku_journal_record(j, "4.2x", "s", "node-1",
+	    KU_STATE_DONE, KU_OK, NULL), KU_OK);
+	assert_int_equal(ku_journal_mark_phase(j, "4.2", KU_STATE_DONE), KU_OK);
+	assert_int_equal(ku_journal_mark(j, "run-start", NULL), KU_OK);
+	assert_int_equal(ku_journal_mark(j, "redo", "4.2"), KU_OK);
+	assert_false(ku_journal_phase_done(j, "4.2"));
+	assert_int_equal(ku_journal_state(j, "4.2", "check-pod-network",
+	    "node-1"), KU_STATE_PENDING);
+	assert_true(ku_journal_phase_done(j, "4.1"));
+	assert_int_equal(ku_journal_state(j, "4.1", "kubelet", "node-1"),
+	    KU_STATE_DONE);
+	assert_int_equal(ku_journal_state(j, "4.2x", "s", "node-1"),
+	    KU_STATE_DONE);
+	assert_int_equal(ku_journal_record(j, "4.2", "test-pod", "node-1",
+	    KU_STATE_FAILED, KU_ERR_CHECK, "not ready"), KU_OK);
+	ku_journal_close(j);
+
+	j = NULL;
+	assert_int_equal(ku_journal_open(f->path, &j, NULL), KU_OK);
+	assert_false(ku_journal_phase_done(j, "4.2"));
+	assert_int_equal(ku_journal_state(j, "4.2", "test-pod", "node-1"),
+	    KU_STATE_FAILED);
+	assert_int_equal(ku_journal_state(j, "4.2", "check-pod-network",
+	    "node-1"), KU_STATE_PENDING);
+	assert_int_equal(ku_journal_state(j, "4.1", "kubelet", "node-1"),
+	    KU_STATE_DONE);
+	assert_int_equal(ku_journal_state(j, "4.2x", "s", "node-1"),
+	    KU_STATE_DONE);
+	assert_int_equal(ku_journal_runs(j), 2);
+	ku_journal_close(j);
+}
+
 static void
 test_many_records(void **state)
 {
@@ -813,6 +864,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_survive_close_open,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_redo_phase, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_last_state_wins, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_torn_last_record, setup,
