@@ -567,19 +567,6 @@ ku_run_phase(struct ku_engine *e, size_t p)
 	ku_log(e->opts.log, KU_LOG_INFO, ph->def->id, NULL, NULL,
 	    "phase %s started: %s", ph->def->id, ph->def->title);
 
-	/* A run without --resume does the phase again: what an earlier run
-	 * recorded for it no longer counts, or a --resume after this run
-	 * stops would take a substep this run did not reach as finished,
-	 * though what it depends on was done again (a new test pod, say). */
-	if (!e->opts.resume && ku_journal_mark(e->opts.journal, "redo",
-	    ph->def->id) != KU_OK) {
-		/* nothing starts; the loop below ends the phase */
-		e->journal_error = KU_ERR_JOURNAL;
-		e->aborted = true;
-		ku_log(e->opts.log, KU_LOG_ERROR, ph->def->id, NULL, NULL,
-		    "journal write failed: the run stops, since it could not "
-		    "be resumed");
-	}
 	/* What an earlier run finished stays finished on --resume. */
 	for (size_t s = 0; s < ph->n_steps; s++) {
 		struct ku_step_tasks *st = &e->steps[p][s];
@@ -758,6 +745,17 @@ ku_engine_run(struct ku_engine *e)
 	if (rc == KU_OK)
 		rc = ku_journal_mark(e->opts.journal, "run-start", NULL) ?
 		    KU_ERR_JOURNAL : KU_OK;
+	/* A run without --resume does its phases again: what earlier runs
+	 * recorded for them no longer counts. Otherwise a --resume after
+	 * this run stops would take what it did not reach as finished,
+	 * though what that depends on was done again (a new test pod, say),
+	 * down to whole phases after the one it stopped in. */
+	for (size_t p = 0; rc == KU_OK && !e->opts.resume &&
+	    p < e->plan->n_phases; p++)
+		if (ku_phase_selected(e, e->plan->phases[p].def->id) &&
+		    ku_journal_mark(e->opts.journal, "redo",
+		    e->plan->phases[p].def->id) != KU_OK)
+			rc = KU_ERR_JOURNAL;
 	if (rc == KU_OK) {
 		/* No more threads than targets in the widest step. */
 		for (size_t p = 0; p < e->plan->n_phases; p++)

@@ -1434,7 +1434,8 @@ test_resume(void **state)
 /* A run without --resume does its phases again, so on a --resume after
  * it, what an older run finished does not count for a substep that run
  * did not reach: node-2's c, done in run 1, waited in run 2 behind a b
- * that failed (b might have changed what c checks), and runs in run 3. */
+ * that failed (b might have changed what c checks), and runs in run 3;
+ * so does phase 2, done in run 1, never started in run 2. */
 static void
 test_fresh_run_forgets(void **state)
 {
@@ -1446,9 +1447,10 @@ test_fresh_run_forgets(void **state)
 	static const enum ku_decision abort_script[] = { KU_DECIDE_ABORT };
 
 	/* Run 1: everything done. */
-	fx_start(f, 3, phases_abc_x, 1);
+	fx_start(f, 3, phases_abc_x, 2);
 	assert_int_equal(fx_run(f), KU_OK);
 	assert_int_equal(jstate(f, "1", "c", "node-2"), KU_STATE_DONE);
+	assert_true(ku_journal_phase_done(f->journal, "2"));
 
 	/* Run 2, without resume: node-2's b fails; the operator aborts. */
 	fx_reopen_journal(f);
@@ -1457,7 +1459,9 @@ test_fresh_run_forgets(void **state)
 	fx_script(f, 1, abort_script);
 	assert_int_equal(fx_run(f), KU_ERR_ABORTED);
 	assert_int_equal(calls(&f->c, "1", "c", "node-2"), 0);
+	assert_int_equal(calls_in(&f->c, "2", NULL), 0);
 	assert_int_equal(jstate(f, "1", "c", "node-2"), KU_STATE_PENDING);
+	assert_false(ku_journal_phase_done(f->journal, "2"));
 
 	/* Run 3, resumed: b works now, and c follows it. */
 	fx_reopen_journal(f);
@@ -1468,6 +1472,13 @@ test_fresh_run_forgets(void **state)
 	assert_int_equal(calls(&f->c, "1", "c", "node-2"), 1);
 	assert_int_equal(calls(&f->c, "1", "a", "node-2"), 0);
 	assert_true(ku_journal_phase_done(f->journal, "1"));
+	for (int i = 1; i <= 3; i++) {
+		char node[16];
+
+		snprintf(node, sizeof node, "node-%d", i);
+		assert_int_equal(calls(&f->c, "2", "x", node), 1);
+	}
+	assert_true(ku_journal_phase_done(f->journal, "2"));
 }
 
 /* A target skipped in an earlier run stays skipped on --resume. */
