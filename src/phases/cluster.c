@@ -1297,6 +1297,25 @@ ku_run_reach(struct ku_task *t, struct ku_buf *script, const char *what,
 	return rc;
 }
 
+/* Machine m's test pod among the items of a list (NULL when it is not
+ * there). */
+static json_object *
+ku_test_pod_of(json_object *items, const char *m)
+{
+	char *name = xasprintf("kubeup-check-net-%s", m);
+	json_object *pod = NULL;
+
+	for (size_t j = 0; j < ku_json_len(items) && pod == NULL; j++) {
+		json_object *p = json_object_array_get_idx(items, j);
+		const char *pn = ku_json_str(p, "metadata.name");
+
+		if (pn && strcmp(pn, name) == 0)
+			pod = p;
+	}
+	free(name);
+	return pod;
+}
+
 /* Met when the test pod of every machine of the spec is ready. One list
  * a poll, whatever the number of machines: every machine polls this at
  * once, so a get per pod would cost the apiserver machines squared
@@ -1308,7 +1327,6 @@ ku_test_pods_cond(struct ku_kube *k, void *arg, bool *met, char **seen,
 	const struct ku_spec *spec = arg;
 	json_object *list = NULL, *items;
 	struct ku_buf missing;
-	size_t n;
 	ku_rc rc;
 
 	rc = ku_kube_get(k, "/api/v1/namespaces/default/pods?labelSelector="
@@ -1316,29 +1334,19 @@ ku_test_pods_cond(struct ku_kube *k, void *arg, bool *met, char **seen,
 	if (rc != KU_OK)
 		return rc;
 	items = ku_json_get(list, "items");
-	n = ku_json_len(items);
 	ku_buf_init(&missing, 4096);
 	for (size_t i = 0; i < ku_spec_n_machines(spec); i++) {
 		const char *m = ku_spec_machine(spec, i)->name;
-		char *name = xasprintf("kubeup-check-net-%s", m);
-		json_object *pod = NULL;
+		json_object *pod = ku_test_pod_of(items, m);
 		bool ready = false;
 		char *s = NULL;
 
-		for (size_t j = 0; j < n && pod == NULL; j++) {
-			json_object *p = json_object_array_get_idx(items, j);
-			const char *pn = ku_json_str(p, "metadata.name");
-
-			if (pn && strcmp(pn, name) == 0)
-				pod = p;
-		}
 		if (pod)
 			ku_pod_state(k, pod, &ready, &s);
 		if (!ready)
 			ku_buf_printf(&missing, "%s%s (%s)", missing.len ?
 			    ", " : "", m, s ? s : _("not there"));
 		free(s);
-		free(name);
 	}
 	*met = missing.len == 0;
 	free(*seen);
@@ -1357,7 +1365,7 @@ ku_api_check_pod_network(struct ku_task *t)
 	json_object *list = NULL, *items;
 	struct ku_buf script, missing;
 	char *err = NULL;
-	size_t n, reached = 0;
+	size_t reached = 0;
 	ku_rc rc = ku_task_kube(t, "admin", &k);
 
 	/* Every machine's test pod, once they are all ready: the machines
@@ -1393,24 +1401,14 @@ ku_api_check_pod_network(struct ku_task *t)
 	ku_buf_init(&missing, 0);
 	ku_reach_script(&script);
 	items = ku_json_get(list, "items");
-	n = ku_json_len(items);
 	for (size_t i = 0; i < ku_spec_n_machines(spec); i++) {
 		const char *m = ku_spec_machine(spec, i)->name;
-		char *name = xasprintf("kubeup-check-net-%s", m);
-		json_object *p = NULL;
+		json_object *p = ku_test_pod_of(items, m);
 		const char *ip = NULL;
 		char port[16];
 		bool ready = false;
 		char *seen = NULL;
 
-		for (size_t j = 0; j < n && p == NULL; j++) {
-			json_object *pj = json_object_array_get_idx(items, j);
-			const char *pn = ku_json_str(pj, "metadata.name");
-
-			if (pn && strcmp(pn, name) == 0)
-				p = pj;
-		}
-		free(name);
 		if (p) {
 			ku_pod_state(NULL, p, &ready, &seen);
 			ip = ku_json_str(p, "status.podIP");
