@@ -757,15 +757,34 @@ ku_wait_node(struct ku_task *t, struct ku_kube *k, enum ku_want want)
 	return rc;
 }
 
-/* Registered is enough here: a Node is NotReady until the network. */
+/* Registered is enough here: a Node is NotReady until the network. The
+ * master's Node then gets the role labels kubeadm gives a control plane
+ * node (a kubelet may not set labels under node-role.kubernetes.io
+ * itself), so that kubectl shows its role; applied, never created: the
+ * Node is there. */
 ku_rc
 ku_api_check_registered(struct ku_task *t)
 {
+	const struct ku_spec *spec = ku_task_spec(t);
 	struct ku_kube *k = NULL;
 	ku_rc rc = ku_task_kube(t, "admin", &k);
 
 	if (rc == KU_OK)
 		rc = ku_wait_node(t, k, KU_WANT_EXISTS);
+	if (rc == KU_OK && ku_streq(ku_task_target(t), spec->master.name)) {
+		char *jname = ku_jstr(spec->master.name);
+		char *node = xasprintf("{\"apiVersion\":\"v1\",\"kind\":"
+		    "\"Node\",\"metadata\":{\"name\":%s,\"labels\":{"
+		    "\"node-role.kubernetes.io/control-plane\":\"\","
+		    "\"node-role.kubernetes.io/master\":\"\"}}}", jname);
+
+		rc = ku_apply_json(t, k, node);
+		if (rc == KU_OK)
+			ku_task_log(t, KU_LOG_INFO, _("Node %s is labelled as "
+			    "the control plane"), spec->master.name);
+		free(node);
+		free(jname);
+	}
 	ku_kube_close(k);
 	return rc;
 }
