@@ -169,13 +169,14 @@ void ku_spec_diff(const struct ku_spec *a, const struct ku_spec *b,
     struct ku_strv *keys);
 
 /* Machines by index: 0 is the master, 1..n_nodes the nodes. */
+size_t ku_spec_n_machines(const struct ku_spec *spec);
+const struct ku_machine *ku_spec_machine(const struct ku_spec *spec, size_t i);
+
 /* With a jump host: the ssh command (quoted for a POSIX shell) that
  * forwards 127.0.0.1:6443 on the operator's machine to the apiserver
  * through it, for kubectl where only the jump host is reachable; NULL
  * without one. The caller frees it. */
 char *ku_spec_api_forward(const struct ku_spec *spec);
-size_t ku_spec_n_machines(const struct ku_spec *spec);
-const struct ku_machine *ku_spec_machine(const struct ku_spec *spec, size_t i);
 
 const char *ku_net_plugin_name(enum ku_net_plugin p);
 const char *ku_provider_name(enum ku_provider_type p);
